@@ -1,0 +1,145 @@
+"""The ``advocacy`` command: serve, worker, demo, and Flask-Migrate's ``db`` group."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+log = logging.getLogger(__name__)
+
+
+def _create_app() -> Flask:
+    from advocacy import create_app
+
+    return create_app()
+
+
+def main() -> None:
+    cli = FlaskGroup(create_app=_create_app, add_version_option=False, load_dotenv=False,
+                     help="advocacy: petitions, signatures, tallies and events.")
+    cli.main(prog_name="advocacy")
+
+
+def _upgrade_database(app: Flask) -> None:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Request threads.")
+@click.option("--demo", is_flag=True, help="Load the People First demo data before serving.")
+@with_appcontext
+def serve_command(host: str, port: int, threads: int, demo: bool) -> None:
+    """Run the site with a production WSGI server (waitress)."""
+    import waitress
+
+    from advocacy.queue import EmbeddedWorker
+
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _upgrade_database(app)
+    if demo:
+        from advocacy.demo import load_demo
+
+        load_demo()
+    worker = None
+    if not app.config["BROKER_URL"]:
+        worker = EmbeddedWorker(app)
+        worker.start()
+    click.echo(f"advocacy is listening on http://{host}:{port}/ (links in emails use {app.config['BASE_URL']})")
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="advocacy", clear_untrusted_proxy_headers=True)
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
+@click.command("worker")
+@click.option("--processes", default=1, show_default=True, type=int, help="Worker processes.")
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per process.")
+@with_appcontext
+def worker_command(processes: int, threads: int) -> None:
+    """Run dramatiq worker processes against ADVOCACY_BROKER_URL."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config["BROKER_URL"]:
+        raise click.UsageError("ADVOCACY_BROKER_URL is not set: in the embedded mode `advocacy serve` runs the worker.")
+    if processes < 1 or threads < 1:
+        raise click.UsageError("--processes and --threads must be at least 1")
+    if processes == 1:
+        _run_worker(threads, relay=True)
+        return
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    children = [ctx.Process(target=_run_worker_process, args=(threads, index == 0), name=f"advocacy-worker-{index}")
+                for index in range(processes)]
+    for child in children:
+        child.start()
+
+    def _terminate(signum: int, frame: object) -> None:
+        for child in children:
+            if child.is_alive():
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
+    for child in children:
+        child.join()
+
+
+def _run_worker_process(threads: int, relay: bool) -> None:
+    app = _create_app()
+    with app.app_context():
+        _run_worker(threads, relay=relay)
+
+
+def _run_worker(threads: int, *, relay: bool) -> None:
+    import dramatiq
+
+    from advocacy.outbox import services as outbox
+    from advocacy.queue import broker
+
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    broker.emit_after("process_boot")
+    worker = dramatiq.Worker(broker, worker_threads=threads)
+    worker.start()
+    log.info("worker started with %d thread(s)", threads)
+    try:
+        while not stop.wait(30.0 if relay else 3600.0):
+            if relay:
+                with app.app_context():
+                    try:
+                        outbox.relay_stale()
+                    except Exception:
+                        log.exception("outbox relay pass failed")
+    finally:
+        worker.stop(timeout=10_000)
+        broker.close()
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load the People First demo data (safe to run again)."""
+    from advocacy.demo import load_demo
+
+    summary = load_demo()
+    click.echo(summary)
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(serve_command)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(demo_command)

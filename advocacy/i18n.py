@@ -1,0 +1,96 @@
+"""Locale selection, the supported locales and localized country names from CLDR."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pycountry
+from babel import Locale
+from flask import Flask, g, has_request_context, request
+from flask_babel import get_locale
+
+SUPPORTED_LOCALES = ("en", "uk", "ru")
+DEFAULT_LOCALE = "en"
+LOCALE_COOKIE = "lang"
+# Each language names itself in the switcher.
+LANGUAGE_NAMES = {"en": "English", "uk": "Українська", "ru": "Русский"}
+
+
+def normalize_locale(value: str | None) -> str | None:
+    if not value:
+        return None
+    code = value.strip().replace("-", "_").split("_", 1)[0].lower()
+    return code if code in SUPPORTED_LOCALES else None
+
+
+def select_locale() -> str:
+    """An explicit choice (?lang= or the remembered cookie) wins, then Accept-Language, then English."""
+    if not has_request_context():
+        return DEFAULT_LOCALE
+    forced = getattr(g, "forced_locale", None)
+    if forced:
+        return str(forced)
+    explicit = normalize_locale(request.args.get("lang")) or normalize_locale(request.cookies.get(LOCALE_COOKIE))
+    if explicit:
+        return explicit
+    return request.accept_languages.best_match(SUPPORTED_LOCALES) or DEFAULT_LOCALE
+
+
+def current_locale() -> str:
+    locale = get_locale()
+    return str(locale.language) if locale else DEFAULT_LOCALE
+
+
+@lru_cache(maxsize=1)
+def _iso_codes() -> frozenset[str]:
+    return frozenset(country.alpha_2 for country in pycountry.countries)
+
+
+@lru_cache(maxsize=len(SUPPORTED_LOCALES))
+def countries(locale: str) -> tuple[tuple[str, str], ...]:
+    """ISO 3166 countries as (code, localized name), sorted by name in that locale."""
+    names = Locale.parse(locale).territories
+    english = Locale.parse("en").territories
+    pairs = [(code, names.get(code) or english.get(code) or code) for code in _iso_codes()]
+    return tuple(sorted(pairs, key=lambda pair: collation_key(pair[1], locale)))
+
+
+# Cyrillic letters such as і, ї, є and ё sit outside alphabetical order in Unicode; sort by the alphabet.
+_ALPHABETS = {
+    "uk": "абвгґдеєжзиіїйклмнопрстуфхцчшщьюя",
+    "ru": "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+}
+
+
+def collation_key(text: str, locale: str) -> tuple[int, ...]:
+    alphabet = _ALPHABETS.get(locale, "")
+    folded = text.casefold()
+    return tuple(0x10000 + alphabet.index(ch) if ch in alphabet else ord(ch) for ch in folded)
+
+
+def is_country(code: str | None) -> bool:
+    return bool(code) and code in _iso_codes()
+
+
+def country_name(code: str, locale: str | None = None) -> str:
+    locale = locale or current_locale()
+    return dict(countries(locale)).get(code, code)
+
+
+def localized(values: dict[str, str] | None, locale: str | None = None) -> str:
+    """Pick the text for the locale from a per-locale mapping, falling back to English, then anything."""
+    if not values:
+        return ""
+    locale = locale or current_locale()
+    return values.get(locale) or values.get(DEFAULT_LOCALE) or next(iter(values.values()))
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.jinja_env.globals.update(
+        SUPPORTED_LOCALES=SUPPORTED_LOCALES,
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        current_locale=current_locale,
+        country_name=country_name,
+        localized=localized,
+    )

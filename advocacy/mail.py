@@ -1,0 +1,98 @@
+"""Rendering email from templates/email/<name>/{subject.txt,body.txt,body.html} and sending it.
+
+With no ADVOCACY_SMTP_URL, messages are written as .eml files to the instance ``mail/`` folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+import uuid
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+
+from advocacy.dbtypes import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+def render(name: str, locale: str, **context: Any) -> RenderedEmail:
+    with force_locale(locale):
+        subject = render_template(f"email/{name}/subject.txt", **context).strip()
+        text = render_template(f"email/{name}/body.txt", **context)
+        html = render_template(f"email/{name}/body.html", locale=locale, subject=subject, **context)
+    return RenderedEmail(" ".join(subject.split()), text, html)
+
+
+def build_message(to: str, email: RenderedEmail, *, locale: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = email.subject
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = make_msgid(domain=urlsplit(current_app.config["BASE_URL"]).hostname or "localhost")
+    message["Content-Language"] = locale
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(email.text)
+    message.add_alternative(email.html, subtype="html")
+    return message
+
+
+def send(message: EmailMessage) -> None:
+    smtp_url = current_app.config.get("SMTP_URL")
+    if smtp_url:
+        _send_smtp(smtp_url, message)
+    else:
+        _write_eml(message)
+
+
+def _write_eml(message: EmailMessage) -> None:
+    folder = current_app.config["MAIL_DIR"]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.eml"
+    path.write_bytes(bytes(message))
+    # the file name says nothing about the recipient
+    log.info("mail written to %s", path)
+
+
+def _send_smtp(url: str, message: EmailMessage) -> None:
+    parts = urlsplit(url)
+    options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    host = parts.hostname or "localhost"
+    timeout = float(options.get("timeout", 30))
+    client: smtplib.SMTP
+    if parts.scheme == "smtps":
+        client = smtplib.SMTP_SSL(host, parts.port or 465, timeout=timeout, context=ssl.create_default_context())
+    elif parts.scheme == "smtp":
+        client = smtplib.SMTP(host, parts.port or 25, timeout=timeout)
+    else:
+        raise ValueError("ADVOCACY_SMTP_URL must start with smtp:// or smtps://")
+    with client:
+        if parts.scheme == "smtp" and options.get("starttls") in {"1", "true", "yes"}:
+            client.starttls(context=ssl.create_default_context())
+        if parts.username:
+            client.login(unquote(parts.username), unquote(parts.password or ""))
+        client.send_message(message)
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute link built from ADVOCACY_BASE_URL, never from the Host header of a request."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path.rstrip("/") or "/", url_scheme=base.scheme or "https"
+    )
+    return adapter.build(endpoint, values, force_external=True)

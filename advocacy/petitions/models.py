@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Enum, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from advocacy.dbtypes import UTCDateTime, utcnow
+from advocacy.extensions import db
+from advocacy.i18n import localized
+
+
+class Campaign(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[dict[str, str]] = mapped_column(JSON)
+    description: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    website: Mapped[str | None] = mapped_column(String(200))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    petitions: Mapped[list[Petition]] = relationship(back_populates="campaign", order_by="Petition.position")
+
+    def display_name(self, locale: str | None = None) -> str:
+        return localized(self.name, locale)
+
+
+class DataSharing(enum.StrEnum):
+    """What a target may receive: consenting signers' names with their country, or counts alone."""
+
+    NAMES = "names"
+    COUNTS_ONLY = "counts_only"
+
+
+class Target(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "targets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[dict[str, str]] = mapped_column(JSON)
+    country: Mapped[str | None] = mapped_column(String(2))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    website: Mapped[str | None] = mapped_column(String(200))
+    data_sharing: Mapped[DataSharing] = mapped_column(
+        Enum(DataSharing, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        default=DataSharing.NAMES,
+    )
+
+    def display_name(self, locale: str | None = None) -> str:
+        return localized(self.name, locale)
+
+
+petition_targets = Table(
+    "petition_targets",
+    db.metadata,
+    Column("petition_id", ForeignKey("petitions.id", ondelete="CASCADE"), primary_key=True),
+    Column("target_id", ForeignKey("targets.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class PetitionStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Petition(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "petitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    position: Mapped[int] = mapped_column(default=0)
+    title: Mapped[dict[str, str]] = mapped_column(JSON)
+    summary: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # per locale: paragraphs separated by blank lines, shown as plain text
+    body: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    status: Mapped[PetitionStatus] = mapped_column(
+        Enum(PetitionStatus, native_enum=False, length=10, values_callable=lambda e: [m.value for m in e]),
+        default=PetitionStatus.DRAFT,
+    )
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    goal: Mapped[int] = mapped_column(default=0)
+    country_goals: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    postcode_required: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="petitions")
+    targets: Mapped[list[Target]] = relationship(secondary=petition_targets, order_by="Target.id")
+
+    def display_title(self, locale: str | None = None) -> str:
+        return localized(self.title, locale)
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        if self.status != PetitionStatus.OPEN:
+            return False
+        return self.closes_at is None or (now or utcnow()) < self.closes_at

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, abort, make_response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from advocacy.extensions import csrf, limiter
+from advocacy.i18n import LOCALE_COOKIE, current_locale, normalize_locale
+from advocacy.petitions import services
+from advocacy.petitions.models import Petition
+from advocacy.petitions.services import PetitionNotFound
+from advocacy.signatures import services as signatures
+from advocacy.signatures.forms import SignForm
+from advocacy.tallies import services as tallies
+
+bp = Blueprint("petitions", __name__)
+
+
+def _petition_or_404(slug: str) -> Petition:
+    try:
+        return services.get_petition(slug)
+    except PetitionNotFound:
+        abort(404)
+
+
+@bp.get("/")
+def index() -> str:
+    petitions = services.public_petitions()
+    return render_template("petitions/index.html", petitions=petitions,
+                           totals=tallies.totals([p.id for p in petitions]))
+
+
+def _render_petition(petition: Petition, form: SignForm, status: int = 200) -> tuple[str, int]:
+    tally = tallies.tally(petition.id)
+    return render_template("petitions/show.html", petition=petition, form=form, tally=tally), status
+
+
+# The sign form checks its own CSRF token so that an expired token re-shows the form with what was typed.
+@bp.route("/p/<slug>", methods=["GET", "POST"])
+@csrf.exempt
+@limiter.limit("20 per minute; 200 per hour", methods=["POST"])
+def show(slug: str) -> tuple[str, int] | WerkzeugResponse:
+    petition = _petition_or_404(slug)
+    form = SignForm(locale=current_locale(), postcode_required=petition.postcode_required)
+    if request.method == "GET":
+        return _render_petition(petition, form)
+    if not form.validate():
+        return _render_petition(petition, form, 400)
+    try:
+        signatures.sign(petition.id, signatures.Signer(
+            full_name=form.full_name.data or "", email=form.email.data or "", country=form.country.data or "",
+            postcode=form.postcode.data, locale=current_locale(),
+            consent_share_name=bool(form.consent_share_name.data), opt_in_news=bool(form.opt_in_news.data),
+        ))
+    except signatures.SignatureRejected as rejected:
+        for name, messages in rejected.errors.items():
+            field = getattr(form, name, None)
+            target = field.errors if field is not None else form.form_errors
+            target.extend(messages)
+        return _render_petition(petition, form, 400)
+    return redirect(url_for("petitions.signed", slug=petition.slug), code=303)
+
+
+@bp.get("/p/<slug>/signed")
+def signed(slug: str) -> str:
+    return render_template("petitions/signed.html", petition=_petition_or_404(slug))
+
+
+def _safe_next(target: str | None) -> str:
+    """Only paths on this site: never an absolute URL or a scheme-relative one."""
+    if not target:
+        return url_for("petitions.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("petitions.index")
+    return target
+
+
+@bp.get("/language/<code>")
+def set_language(code: str) -> Response:
+    locale = normalize_locale(code)
+    if locale is None:
+        abort(404)
+    response = make_response(redirect(_safe_next(request.args.get("next")), code=303))
+    response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                        secure=request.is_secure)
+    return response

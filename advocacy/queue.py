@@ -1,0 +1,160 @@
+"""The dramatiq broker from settings, the Flask app-context middleware and the outbox acknowledgement.
+
+The broker is chosen once per process from ``ADVOCACY_BROKER_URL`` before any actor is declared: unset means
+the embedded mode, a StubBroker drained by a worker running inside the web process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any
+
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import Middleware, SkipMessage
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+_app: Flask | None = None
+
+
+def bound_app() -> Flask:
+    if _app is None:
+        raise RuntimeError("queue.init_app(app) has not been called in this process")
+    return _app
+
+
+class AppContextMiddleware(Middleware):
+    """Runs every actor inside the Flask application context and cleans the session up after it."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy) -> None:
+        ctx = bound_app().app_context()
+        ctx.push()
+        self._local.ctx = ctx
+
+    def _pop(self) -> None:
+        ctx = getattr(self._local, "ctx", None)
+        if ctx is None:
+            return
+        from advocacy.extensions import db
+
+        try:
+            db.session.remove()
+        finally:
+            ctx.pop()
+            self._local.ctx = None
+
+    def after_process_message(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy, *,
+                              result: Any = None, exception: BaseException | None = None) -> None:
+        self._pop()
+
+    def after_skip_message(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy) -> None:
+        self._pop()
+
+
+class OutboxMiddleware(Middleware):
+    """Ties broker messages to their outbox rows: skips rows already done, records success and final failure."""
+
+    @property
+    def actor_options(self) -> set[str]:
+        return {"outbox_id"}
+
+    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy) -> None:
+        outbox_id = message.options.get("outbox_id")
+        if outbox_id is None:
+            return
+        from advocacy.outbox import services as outbox
+
+        with bound_app().app_context():
+            if outbox.is_finished(outbox_id):
+                raise SkipMessage()
+
+    def after_process_message(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy, *,
+                              result: Any = None, exception: BaseException | None = None) -> None:
+        outbox_id = message.options.get("outbox_id")
+        if outbox_id is None or exception is not None:
+            return
+        from advocacy.outbox import services as outbox
+
+        with bound_app().app_context():
+            outbox.mark_done(outbox_id)
+
+    def after_nack(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy) -> None:
+        """A nacked message has used up its retries: keep a failure record an operator can see."""
+        outbox_id = message.options.get("outbox_id")
+        if outbox_id is None:
+            return
+        from advocacy.outbox import services as outbox
+
+        error = message.options.get("traceback") or "failed after all retries"
+        with bound_app().app_context():
+            outbox.mark_failed(outbox_id, str(error)[-2000:])
+
+
+def build_broker(url: str | None) -> dramatiq.Broker:
+    broker: dramatiq.Broker
+    if not url:
+        broker = StubBroker()
+        broker.emit_after("process_boot")
+    elif url.startswith(("redis://", "rediss://", "unix://")):
+        from dramatiq.brokers.redis import RedisBroker
+
+        broker = RedisBroker(url=url)
+    elif url.startswith(("amqp://", "amqps://")):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        broker = RabbitmqBroker(url=url)
+    else:
+        raise ValueError("ADVOCACY_BROKER_URL must start with redis://, rediss:// or amqp://")
+    broker.add_middleware(OutboxMiddleware())
+    broker.add_middleware(AppContextMiddleware())
+    return broker
+
+
+broker = build_broker(os.environ.get("ADVOCACY_BROKER_URL"))
+dramatiq.set_broker(broker)
+
+
+def init_app(app: Flask) -> None:
+    global _app
+    _app = app
+    # importing the actors declares them on the broker
+    import advocacy.signatures.actors  # noqa: F401
+
+
+class EmbeddedWorker:
+    """The in-process worker of the embedded mode: drains the stub broker and runs the outbox relay."""
+
+    def __init__(self, app: Flask, *, threads: int = 2, relay_interval: float = 30.0) -> None:
+        self.app = app
+        self.worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100)
+        self.relay_interval = relay_interval
+        self._stop = threading.Event()
+        self._relay = threading.Thread(target=self._relay_loop, name="outbox-relay", daemon=True)
+
+    def start(self) -> None:
+        self.worker.start()
+        self._relay.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.worker.stop(timeout=5000)
+
+    def _relay_loop(self) -> None:
+        from advocacy.outbox import services as outbox
+
+        # first pass at start-up: whatever was left undone when the process last stopped goes out now
+        while True:
+            try:
+                with self.app.app_context():
+                    outbox.relay_stale()
+            except Exception:
+                log.exception("outbox relay pass failed")
+            if self._stop.wait(self.relay_interval):
+                return

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, Field, SelectField, StringField
+from wtforms.validators import ValidationError
+
+from advocacy.i18n import countries
+from advocacy.signatures import services
+
+
+def _service_check(clean: Callable[[Any], Any]) -> Callable[[FlaskForm, Field], None]:
+    """Run the service's own rule on a field, so the form and the service never disagree."""
+
+    def check(form: FlaskForm, field: Field) -> None:
+        try:
+            clean(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    return check
+
+
+class SignForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[_service_check(services.clean_full_name)],
+                            render_kw={"autocomplete": "name", "maxlength": services.NAME_MAX * 2})
+    email = EmailField(_l("Email address"), validators=[_service_check(services.clean_email)],
+                       render_kw={"autocomplete": "email", "maxlength": services.EMAIL_MAX})
+    country = SelectField(_l("Country"), validators=[_service_check(services.clean_country)],
+                          validate_choice=False, render_kw={"autocomplete": "country"})
+    postcode = StringField(_l("Postcode"), render_kw={"autocomplete": "postal-code",
+                                                      "maxlength": services.POSTCODE_MAX * 2})
+    consent_share_name = BooleanField(
+        _l("The institutions this petition is addressed to may see my name and country.")
+    )
+    opt_in_news = BooleanField(_l("Send me news about this campaign (at most a few emails a month)."))
+
+    def __init__(self, *args: Any, locale: str, postcode_required: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = [("", _l("Choose your country")), *list(countries(locale))]
+        self.postcode_required = postcode_required
+        self.postcode.validators = [
+            _service_check(lambda value: services.clean_postcode(value, required=postcode_required))
+        ]

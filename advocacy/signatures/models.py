@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from advocacy.crypto import EncryptedText
+from advocacy.dbtypes import UTCDateTime, utcnow
+from advocacy.extensions import db
+from advocacy.petitions.models import Petition
+
+
+class SignatureState(enum.StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    INVALIDATED = "invalidated"
+    WITHDRAWN = "withdrawn"
+
+
+class Signature(db.Model):  # type: ignore[name-defined]
+    """One person's support. Name, email and postcode are sealed at rest; country stays clear for tallies."""
+
+    __tablename__ = "signatures"
+    __table_args__ = (
+        UniqueConstraint("petition_id", "email_index"),
+        Index("ix_signatures_petition_state_country", "petition_id", "state", "country"),
+        Index("ix_signatures_state_created_at", "state", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id"))
+    state: Mapped[SignatureState] = mapped_column(
+        Enum(SignatureState, native_enum=False, length=12, values_callable=lambda e: [m.value for m in e]),
+        default=SignatureState.PENDING,
+    )
+    full_name: Mapped[str | None] = mapped_column(EncryptedText)
+    email: Mapped[str | None] = mapped_column(EncryptedText)
+    # HMAC of the canonical email under the blind-index key: finds duplicates without revealing the address
+    email_index: Mapped[str] = mapped_column(String(64))
+    country: Mapped[str] = mapped_column(String(2))
+    postcode: Mapped[str | None] = mapped_column(EncryptedText)
+    locale: Mapped[str] = mapped_column(String(8))
+    consent_share_name: Mapped[bool] = mapped_column(default=False)
+    opt_in_news: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invalidated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invalidation_reason: Mapped[str | None] = mapped_column(String(200))
+    # how many emails this signature has caused in the current window, to cap re-sends
+    emails_sent: Mapped[int] = mapped_column(default=0)
+    email_window_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    petition: Mapped[Petition] = relationship()

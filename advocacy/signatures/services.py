@@ -1,0 +1,351 @@
+"""Signing with double opt-in, confirmation, withdrawal and invalidation.
+
+A repeat signer gets the same answer as a new one; what differs is the email that follows, so the page
+never tells anybody whether an address has signed.
+"""
+
+from __future__ import annotations
+
+import enum
+import unicodedata
+from dataclasses import dataclass
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from advocacy import mail
+from advocacy.crypto import canonical_email, keyring, make_token
+from advocacy.dbtypes import utcnow
+from advocacy.extensions import db
+from advocacy.i18n import SUPPORTED_LOCALES, is_country
+from advocacy.outbox import services as outbox
+from advocacy.petitions.models import Petition
+from advocacy.signatures.models import Signature, SignatureState
+from advocacy.tallies import services as tallies
+
+NAME_MAX = 100
+POSTCODE_MAX = 12
+EMAIL_MAX = 254
+# emails one signature may cause in a day: the first confirmation and two re-sends
+EMAILS_PER_WINDOW = 3
+EMAIL_WINDOW = timedelta(hours=24)
+SEND_EMAIL_ACTOR = "send_signature_email"
+
+# A leading =, +, - or @ turns a cell into a formula when a packet is opened in a spreadsheet.
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "|", "%")
+
+
+class EmailKind(enum.StrEnum):
+    CONFIRM = "confirm"
+    ALREADY_SIGNED = "already_signed"
+    CONFIRMED = "confirmed"
+
+
+class SignOutcome(enum.StrEnum):
+    NEW = "new"                        # stored as pending, confirmation on its way
+    RESENT = "resent"                  # still pending: the confirmation is sent again
+    ALREADY_SIGNED = "already_signed"  # confirmed before: an "already signed" email goes out
+    CAPPED = "capped"                  # too many emails for this signature today: nothing is sent
+    SUPPRESSED = "suppressed"          # invalidated signature: nothing is sent
+
+
+class ConfirmOutcome(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    ALREADY_CONFIRMED = "already_confirmed"
+    NOT_PENDING = "not_pending"        # withdrawn or invalidated: it cannot be confirmed any more
+    PETITION_CLOSED = "petition_closed"
+
+
+class WithdrawOutcome(enum.StrEnum):
+    WITHDRAWN = "withdrawn"
+    ALREADY_WITHDRAWN = "already_withdrawn"
+    NOT_WITHDRAWABLE = "not_withdrawable"
+
+
+class SignatureRejected(ValueError):
+    """The input cannot be signed; ``errors`` maps field names to translated messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("signature rejected")
+        self.errors = errors
+
+
+class SignatureNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Signer:
+    full_name: str
+    email: str
+    country: str
+    locale: str
+    postcode: str | None = None
+    consent_share_name: bool = False
+    opt_in_news: bool = False
+
+
+# --- validation: one set of rules, used by the form and enforced again here -----------------------
+
+def clean_full_name(value: str | None) -> str:
+    name = unicodedata.normalize("NFC", (value or "").strip())
+    if not name:
+        raise ValueError(_l("Please enter your full name."))
+    if len(name) > NAME_MAX:
+        raise ValueError(_l("Your name can be at most %(max)d characters long.", max=NAME_MAX))
+    if any(unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} for ch in name):
+        raise ValueError(_l("Your name must be on one line, without control characters."))
+    if name.startswith(_FORMULA_PREFIXES):
+        raise ValueError(_l("Your name cannot start with =, +, -, @, | or %."))
+    if not any(ch.isalpha() for ch in name):
+        raise ValueError(_l("Please enter your name in letters."))
+    return " ".join(name.split())
+
+
+def clean_email(value: str | None) -> str:
+    address = (value or "").strip()
+    if not address:
+        raise ValueError(_l("Please enter your email address."))
+    if len(address) > EMAIL_MAX:
+        raise ValueError(_l("This email address is too long."))
+    try:
+        result = validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(_l("Please enter a valid email address, like name@example.org.")) from exc
+    return str(result.normalized)
+
+
+def clean_country(value: str | None) -> str:
+    code = (value or "").strip().upper()
+    if not code:
+        raise ValueError(_l("Please choose your country."))
+    if not is_country(code):
+        raise ValueError(_l("Please choose a country from the list."))
+    return code
+
+
+def clean_postcode(value: str | None, *, required: bool) -> str | None:
+    postcode = " ".join((value or "").split()).upper()
+    if not postcode:
+        if required:
+            raise ValueError(_l("Please enter your postcode."))
+        return None
+    if len(postcode) > POSTCODE_MAX or not all(ch.isalnum() or ch in " -" for ch in postcode):
+        raise ValueError(_l("A postcode has at most %(max)d letters, digits, spaces or hyphens.", max=POSTCODE_MAX))
+    return postcode
+
+
+def validate_signer(petition: Petition, signer: Signer) -> Signer:
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, object] = {}
+    checks = {
+        "full_name": lambda: clean_full_name(signer.full_name),
+        "email": lambda: clean_email(signer.email),
+        "country": lambda: clean_country(signer.country),
+        "postcode": lambda: clean_postcode(signer.postcode, required=petition.postcode_required),
+    }
+    for field, check in checks.items():
+        try:
+            cleaned[field] = check()
+        except ValueError as exc:
+            errors[field] = [str(exc)]
+    if not petition.is_open():
+        errors.setdefault("petition", []).append(str(_l("This petition is closed and no longer takes signatures.")))
+    if errors:
+        raise SignatureRejected(errors)
+    locale = signer.locale if signer.locale in SUPPORTED_LOCALES else "en"
+    return Signer(
+        full_name=str(cleaned["full_name"]), email=str(cleaned["email"]), country=str(cleaned["country"]),
+        postcode=cleaned["postcode"] if cleaned["postcode"] else None,  # type: ignore[arg-type]
+        locale=locale, consent_share_name=bool(signer.consent_share_name), opt_in_news=bool(signer.opt_in_news),
+    )
+
+
+def email_index(petition_id: int, address: str) -> str:
+    """Keyed per petition, so the same person cannot be linked across petitions from the database alone."""
+    return keyring().blind_index(canonical_email(address), purpose=f"signature-email:{petition_id}")
+
+
+# --- flows ----------------------------------------------------------------------------------------
+
+def sign(petition_id: int, signer: Signer) -> SignOutcome:
+    petition = db.session.get(Petition, petition_id)
+    if petition is None:
+        raise SignatureNotFound(petition_id)
+    clean = validate_signer(petition, signer)
+    index = email_index(petition_id, clean.email)
+    for _attempt in range(2):
+        try:
+            outcome = _sign_once(petition_id, clean, index)
+            db.session.commit()
+            return outcome
+        except IntegrityError:
+            # a parallel request with the same address won the insert: treat this one as the repeat
+            db.session.rollback()
+    raise RuntimeError("could not store the signature")  # pragma: no cover
+
+
+def _sign_once(petition_id: int, signer: Signer, index: str) -> SignOutcome:
+    existing = db.session.scalar(
+        select(Signature).where(Signature.petition_id == petition_id, Signature.email_index == index)
+    )
+    now = utcnow()
+    if existing is None:
+        signature = Signature(petition_id=petition_id, email_index=index, state=SignatureState.PENDING,
+                              emails_sent=1, email_window_started_at=now)
+        _apply(signature, signer)
+        db.session.add(signature)
+        db.session.flush()
+        outbox.enqueue(SEND_EMAIL_ACTOR, signature.id, EmailKind.CONFIRM.value)
+        return SignOutcome.NEW
+
+    if existing.state == SignatureState.INVALIDATED:
+        return SignOutcome.SUPPRESSED
+    if not _reserve_email(existing):
+        return SignOutcome.CAPPED
+    if existing.state == SignatureState.CONFIRMED:
+        outbox.enqueue(SEND_EMAIL_ACTOR, existing.id, EmailKind.ALREADY_SIGNED.value)
+        return SignOutcome.ALREADY_SIGNED
+    # pending (the latest details win: only the mailbox owner can confirm, and the confirm page shows them)
+    # or withdrawn (signing again starts over)
+    existing.state = SignatureState.PENDING
+    existing.withdrawn_at = None
+    existing.created_at = now
+    _apply(existing, signer)
+    outbox.enqueue(SEND_EMAIL_ACTOR, existing.id, EmailKind.CONFIRM.value)
+    return SignOutcome.RESENT
+
+
+def _apply(signature: Signature, signer: Signer) -> None:
+    signature.full_name = signer.full_name
+    signature.email = signer.email
+    signature.country = signer.country
+    signature.postcode = signer.postcode
+    signature.locale = signer.locale
+    signature.consent_share_name = signer.consent_share_name
+    signature.opt_in_news = signer.opt_in_news
+
+
+def _reserve_email(signature: Signature) -> bool:
+    now = utcnow()
+    window_start = signature.email_window_started_at
+    if window_start is None or now - window_start >= EMAIL_WINDOW:
+        signature.email_window_started_at = now
+        signature.emails_sent = 0
+    if signature.emails_sent >= EMAILS_PER_WINDOW:
+        return False
+    signature.emails_sent += 1
+    return True
+
+
+def get_signature(signature_id: int) -> Signature:
+    signature = db.session.get(Signature, signature_id)
+    if signature is None:
+        raise SignatureNotFound(signature_id)
+    return signature
+
+
+def confirm(signature_id: int) -> ConfirmOutcome:
+    """Count a pending signature once, however many requests confirm it at the same moment."""
+    signature = get_signature(signature_id)
+    if signature.state == SignatureState.CONFIRMED:
+        return ConfirmOutcome.ALREADY_CONFIRMED
+    if signature.state != SignatureState.PENDING:
+        return ConfirmOutcome.NOT_PENDING
+    if not signature.petition.is_open():
+        return ConfirmOutcome.PETITION_CLOSED
+    country, petition_id = signature.country, signature.petition_id
+    result = db.session.execute(
+        update(Signature)
+        .where(Signature.id == signature_id, Signature.state == SignatureState.PENDING)
+        .values(state=SignatureState.CONFIRMED, confirmed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.rollback()
+        return ConfirmOutcome.ALREADY_CONFIRMED
+    tallies.add(petition_id, country, +1)
+    outbox.enqueue(SEND_EMAIL_ACTOR, signature_id, EmailKind.CONFIRMED.value)
+    db.session.commit()
+    return ConfirmOutcome.CONFIRMED
+
+
+def _leave(signature_id: int, new_state: SignatureState, **values: object) -> bool:
+    """Move a signature out of pending or confirmed; a confirmed one leaves the tally. True if it moved."""
+    signature = get_signature(signature_id)
+    previous = signature.state
+    if previous not in (SignatureState.PENDING, SignatureState.CONFIRMED):
+        return False
+    result = db.session.execute(
+        update(Signature)
+        .where(Signature.id == signature_id, Signature.state == previous)
+        .values(state=new_state, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.rollback()
+        return False
+    if previous == SignatureState.CONFIRMED:
+        tallies.add(signature.petition_id, signature.country, -1)
+    db.session.commit()
+    db.session.expire(signature)
+    return True
+
+
+def withdraw(signature_id: int) -> WithdrawOutcome:
+    """Take a signature back: it leaves the tally and its name, email and postcode are erased."""
+    signature = get_signature(signature_id)
+    if signature.state == SignatureState.WITHDRAWN:
+        return WithdrawOutcome.ALREADY_WITHDRAWN
+    moved = _leave(signature_id, SignatureState.WITHDRAWN, withdrawn_at=utcnow(),
+                   full_name=None, email=None, postcode=None)
+    if moved:
+        return WithdrawOutcome.WITHDRAWN
+    db.session.expire(signature)
+    if signature.state == SignatureState.WITHDRAWN:
+        return WithdrawOutcome.ALREADY_WITHDRAWN
+    return WithdrawOutcome.NOT_WITHDRAWABLE
+
+
+def invalidate(signature_id: int, reason: str) -> bool:
+    """An organiser's verdict of fraud: the signature stops counting and is never emailed again."""
+    return _leave(signature_id, SignatureState.INVALIDATED, invalidated_at=utcnow(), invalidation_reason=reason[:200])
+
+
+def confirm_token(signature_id: int) -> str:
+    return make_token("confirm-signature", signature_id)
+
+
+def withdraw_token(signature_id: int) -> str:
+    return make_token("withdraw-signature", signature_id)
+
+
+def deliver_email(signature_id: int, kind: EmailKind) -> bool:
+    """Send one signature email if the signature is still in the state the email is about."""
+    signature = db.session.get(Signature, signature_id)
+    if signature is None or signature.email is None:
+        return False
+    wanted = SignatureState.PENDING if kind == EmailKind.CONFIRM else SignatureState.CONFIRMED
+    if signature.state != wanted:
+        return False
+    petition = signature.petition
+    locale = signature.locale
+    context = {
+        "full_name": signature.full_name,
+        "petition_title": petition.display_title(locale),
+        "petition_url": mail.external_url("petitions.show", slug=petition.slug, lang=locale),
+        "site_url": current_app.config["BASE_URL"],
+    }
+    if kind == EmailKind.CONFIRM:
+        context["confirm_url"] = mail.external_url("signatures.confirm", token=confirm_token(signature.id),
+                                                   lang=locale)
+    else:
+        context["withdraw_url"] = mail.external_url("signatures.withdraw", token=withdraw_token(signature.id),
+                                                    lang=locale)
+    rendered = mail.render(kind.value, locale, **context)
+    mail.send(mail.build_message(signature.email, rendered, locale=locale))
+    return True

@@ -1,0 +1,208 @@
+"""Test set-up: one app per session on a real database, every test starting from empty tables.
+
+SQLite in a temporary folder by default; PostgreSQL when ADVOCACY_TEST_DATABASE_URL is set. The broker is
+whatever ADVOCACY_BROKER_URL says (the stub broker when unset, Redis or RabbitMQ otherwise), drained by a
+real dramatiq worker.
+"""
+
+from __future__ import annotations
+
+import base64
+import email
+import email.policy
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import dramatiq
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from advocacy import create_app
+from advocacy.config import Settings
+from advocacy.extensions import db
+from advocacy.queue import broker
+from advocacy.tallies import services as tallies
+
+TEST_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
+BASE_URL = "https://petitions.test"
+
+
+def settings_for_tests(instance: Path, database_url: str | None = None) -> Settings:
+    return Settings(
+        instance_path=instance,
+        database_url=database_url or f"sqlite:///{instance / 'test.sqlite3'}",
+        broker_url=os.environ.get("ADVOCACY_BROKER_URL") or None,
+        smtp_url=None,
+        base_url=BASE_URL,
+        secret_key="test-secret-key",
+        data_keys={"t1": b"k" * 32},
+        blind_index_key=b"b" * 32,
+    )
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    instance = tmp_path_factory.mktemp("instance")
+    settings = settings_for_tests(instance, os.environ.get("ADVOCACY_TEST_DATABASE_URL"))
+    app = create_app({"TESTING": True, "TALLY_CACHE_SECONDS": 0, "RATELIMIT_ENABLED": False}, settings=settings)
+    with app.app_context():
+        db.drop_all()
+        _drop_alembic_version()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _drop_alembic_version() -> None:
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(app: Flask) -> None:
+    """Empty every table before each test; the mail folder too."""
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                names = ", ".join(t.name for t in db.metadata.sorted_tables)
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(db.metadata.sorted_tables):
+                    conn.execute(table.delete())
+    tallies.forget_cached()
+    for path in app.config["MAIL_DIR"].glob("*.eml"):
+        path.unlink()
+    for queue in broker.get_declared_queues():
+        broker.flush(queue)
+    return
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[None]:
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def _worker(app: Flask) -> Iterator[dramatiq.Worker]:
+    worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=50)
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def drain(_worker: dramatiq.Worker) -> Callable[[], None]:
+    """Wait until every queued job, and every job those jobs queued, has run."""
+
+    def run() -> None:
+        for _ in range(5):
+            for queue in sorted(broker.get_declared_queues()):
+                broker.join(queue, timeout=30_000)
+            _worker.join()
+            if all(broker_queue_empty(q) for q in broker.get_declared_queues()):
+                return
+
+    return run
+
+
+def broker_queue_empty(queue: str) -> bool:
+    queues = getattr(broker, "queues", None)
+    if isinstance(queues, dict):  # the stub broker
+        return all(q.empty() for name, q in queues.items() if name.startswith(queue))
+    return True
+
+
+@dataclass
+class SentMail:
+    message: EmailMessage
+
+    @property
+    def to(self) -> str:
+        return str(self.message["To"])
+
+    @property
+    def subject(self) -> str:
+        return str(self.message["Subject"])
+
+    @property
+    def text(self) -> str:
+        part = self.message.get_body(preferencelist=("plain",))
+        assert part is not None
+        return str(part.get_content())  # type: ignore[union-attr]
+
+    @property
+    def html(self) -> str:
+        part = self.message.get_body(preferencelist=("html",))
+        assert part is not None
+        return str(part.get_content())  # type: ignore[union-attr]
+
+    def link(self, path_fragment: str) -> str:
+        links = re.findall(r"https?://[^\s\"<>]+", self.text)
+        matches = [url for url in links if path_fragment in url]
+        assert matches, f"no link with {path_fragment!r} in the email"
+        return matches[0]
+
+
+def parse_mail(raw: bytes) -> SentMail:
+    return SentMail(email.message_from_bytes(raw, policy=email.policy.default))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def mailbox(app: Flask) -> Callable[[], list[SentMail]]:
+    """The .eml files the embedded mode wrote, oldest first."""
+
+    def read() -> list[SentMail]:
+        files = sorted(app.config["MAIL_DIR"].glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
+        return [parse_mail(p.read_bytes()) for p in files]
+
+    return read
+
+
+@pytest.fixture
+def make_petition(ctx: None) -> Callable[..., Any]:
+    """A factory: an open petition with one target, in a campaign, committed."""
+    from advocacy.petitions import services
+
+    counter = {"n": 0}
+
+    def create(**overrides: Any) -> Any:
+        counter["n"] += 1
+        n = counter["n"]
+        campaign = services.upsert_campaign("people-first", name={"en": "People First", "uk": "Люди передусім"},
+                                            description={"en": "Free them all"}, languages=["en", "uk", "ru"])
+        target = services.upsert_target("bundestag", name={"en": "German Bundestag", "uk": "Бундестаг Німеччини"},
+                                        country="DE", languages=["de"])
+        values: dict[str, Any] = {
+            "campaign": campaign,
+            "title": {"en": f"Free them all {n}", "uk": f"Звільніть усіх {n}", "ru": f"Освободите всех {n}"},
+            "summary": {"en": "Release every captive."},
+            "body": {"en": "First paragraph.\n\nSecond paragraph.", "uk": "Перший абзац."},
+            "targets": [target],
+            "goal": 100,
+            "country_goals": {"UA": 50},
+        }
+        slug = overrides.pop("slug", f"petition-{n}")
+        values.update(overrides)
+        petition = services.upsert_petition(slug, **values)
+        db.session.commit()
+        return petition
+
+    return create
