@@ -7,7 +7,7 @@ from functools import lru_cache
 import pycountry
 from babel import Locale
 from flask import Flask, g, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import get_locale, refresh
 
 SUPPORTED_LOCALES = ("en", "uk", "ru")
 DEFAULT_LOCALE = "en"
@@ -87,6 +87,9 @@ def localized(values: dict[str, str] | None, locale: str | None = None) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.policies["ext.i18n.trimmed"] = True
+    # Flask-Babel caches the locale on the app context, which a request may share with an outer one
+    # (a CLI command, a test): choose it afresh for every request.
+    app.before_request(refresh)
     app.jinja_env.globals.update(
         SUPPORTED_LOCALES=SUPPORTED_LOCALES,
         LANGUAGE_NAMES=LANGUAGE_NAMES,

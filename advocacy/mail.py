@@ -45,10 +45,11 @@ def build_message(to: str, email: RenderedEmail, *, locale: str) -> EmailMessage
     message["Subject"] = email.subject
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = make_msgid(domain=urlsplit(current_app.config["BASE_URL"]).hostname or "localhost")
-    message["Content-Language"] = locale
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
+    # after the body: set_content clears every Content-* header
+    message["Content-Language"] = locale
     return message
 
 
@@ -64,7 +65,10 @@ def _write_eml(message: EmailMessage) -> None:
     folder = current_app.config["MAIL_DIR"]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.eml"
-    path.write_bytes(bytes(message))
+    # written under a temporary name and renamed, so a reader never sees half a message
+    partial = path.with_suffix(".part")
+    partial.write_bytes(bytes(message))
+    partial.replace(path)
     # the file name says nothing about the recipient
     log.info("mail written to %s", path)
 

@@ -64,7 +64,8 @@ def upsert_target(slug: str, *, name: dict[str, str], country: str | None, langu
 def upsert_petition(slug: str, *, campaign: Campaign, title: dict[str, str], summary: dict[str, str],
                     body: dict[str, str], targets: list[Target], goal: int = 0,
                     country_goals: dict[str, int] | None = None, status: PetitionStatus = PetitionStatus.OPEN,
-                    closes_at: datetime | None = None, position: int = 0) -> Petition:
+                    closes_at: datetime | None = None, position: int = 0,
+                    postcode_required: bool = False) -> Petition:
     petition = db.session.scalar(select(Petition).where(Petition.slug == slug)) or Petition(slug=slug)
     petition.campaign = campaign
     petition.title = dict(title)
@@ -76,5 +77,6 @@ def upsert_petition(slug: str, *, campaign: Campaign, title: dict[str, str], sum
     petition.status = status
     petition.closes_at = closes_at
     petition.position = position
+    petition.postcode_required = postcode_required
     db.session.add(petition)
     return petition

@@ -87,14 +87,14 @@ def reconcile(petition_id: int) -> bool:
             select(Signature.country, func.count())
             .where(Signature.petition_id == petition_id, Signature.state == SignatureState.CONFIRMED)
             .group_by(Signature.country)
-        ).tuples().all()
+        ).all()
     )
     stored = dict(
         db.session.execute(
             select(TallyShard.country, func.sum(TallyShard.count))
             .where(TallyShard.petition_id == petition_id)
             .group_by(TallyShard.country)
-        ).tuples().all()
+        ).all()
     )
     stored = {country: int(count) for country, count in stored.items() if count}
     if stored == truth:

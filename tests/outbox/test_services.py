@@ -1,0 +1,75 @@
+"""Nothing lost when the broker is away; nothing sent twice when it comes back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from advocacy.dbtypes import utcnow
+from advocacy.extensions import db
+from advocacy.outbox import services as outbox
+from advocacy.outbox.models import OutboxMessage
+from advocacy.queue import broker
+from advocacy.signatures.models import Signature, SignatureState
+from tests.signatures.test_views import sign
+
+
+@pytest.fixture
+def broker_down(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(broker, "enqueue", refuse)
+    return monkeypatch
+
+
+def test_signing_works_while_the_broker_is_down_and_mail_follows_once(app, client, make_petition, drain, mailbox,
+                                                                      broker_down):
+    petition = make_petition()
+    response = sign(client, petition.slug)
+    assert response.status_code == 303
+    drain()
+    assert mailbox() == []
+    with app.app_context():
+        row = db.session.scalar(select(OutboxMessage))
+        assert row.done_at is None
+        assert db.session.scalar(select(Signature.state)) == SignatureState.PENDING
+        # still down: the relay tries, fails quietly and keeps the row
+        assert outbox.relay_stale(older_than=utcnow() + timedelta(seconds=1)) == 0
+
+    broker_down.undo()
+    with app.app_context():
+        assert outbox.relay_stale(older_than=utcnow() + timedelta(seconds=1)) == 1
+    drain()
+    assert len(mailbox()) == 1
+    with app.app_context():
+        assert db.session.scalar(select(OutboxMessage.done_at)) is not None
+        # a second relay pass finds nothing to do: the email is not sent again
+        assert outbox.relay_stale(older_than=utcnow() + timedelta(seconds=1)) == 0
+    drain()
+    assert len(mailbox()) == 1
+
+
+def test_a_message_delivered_twice_runs_once(app, client, make_petition, drain, mailbox):
+    petition = make_petition()
+    sign(client, petition.slug)
+    drain()
+    assert len(mailbox()) == 1
+    with app.app_context():
+        row = db.session.scalar(select(OutboxMessage))
+        # the broker redelivers the same message (at-least-once): the done row is skipped
+        outbox.dispatch(row.id, row.actor_name, row.args)
+    drain()
+    assert len(mailbox()) == 1
+
+
+def test_rows_hold_ids_not_personal_data(app, client, make_petition):
+    petition = make_petition()
+    sign(client, petition.slug, email="private.person@example.org")
+    with app.app_context():
+        row = db.session.scalar(select(OutboxMessage))
+        assert row.actor_name == "send_signature_email"
+        assert all(isinstance(arg, int | str) for arg in row.args)
+        assert "private" not in repr(row.args)

@@ -1,0 +1,106 @@
+"""The sign form as a person meets it: errors on the right fields, in their language, nothing lost."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from advocacy.petitions.models import PetitionStatus
+from tests.signatures.test_views import csrf_token, sign
+
+
+def field_error(html: str, field: str) -> str:
+    match = re.search(rf'<p class="error" id="{field}-error">(.*?)</p>', html, re.S)
+    assert match, f"no error shown on {field}"
+    return " ".join(match.group(1).split())
+
+
+@pytest.mark.parametrize(("fields", "field", "message"), [
+    ({"full_name": ""}, "full_name", "Please enter your full name."),
+    ({"full_name": "A" * 101}, "full_name", "at most 100 characters"),
+    ({"full_name": "Olena\nKovalenko"}, "full_name", "on one line"),
+    ({"full_name": "=1+1"}, "full_name", "cannot start with"),
+    ({"email": "olena.example.org"}, "email", "valid email address"),
+    ({"email": ""}, "email", "Please enter your email address."),
+    ({"country": "ZZ"}, "country", "from the list"),
+    ({"country": ""}, "country", "Please choose your country."),
+])
+def test_invalid_input_returns_the_form_with_the_error_on_its_field(client, make_petition, fields, field, message):
+    petition = make_petition()
+    response = sign(client, petition.slug, **fields)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert message in field_error(html, field)
+    # the field points at its error for screen readers, and the summary links to the field
+    assert re.search(rf'id="{field}"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*id="{field}"', html)
+    assert f'aria-describedby="{field}-error"' in html or f'{field}-error"' in html
+    assert f'href="#{field}"' in html
+    # what was typed in the other fields is still there
+    if field != "email":
+        assert 'value="olena@example.org"' in html
+
+
+def test_errors_come_in_the_signers_language(client, make_petition):
+    petition = make_petition()
+    client.get("/language/uk")
+    response = sign(client, petition.slug, full_name="", email="nope")
+    html = response.get_data(as_text=True)
+    assert '<html lang="uk">' in html
+    assert "Please enter your full name." not in html
+    assert field_error(html, "full_name")
+
+
+def test_expired_form_token_keeps_what_was_typed(client, make_petition):
+    petition = make_petition()
+    response = client.post(f"/p/{petition.slug}", data={
+        "full_name": "Olena Kovalenko", "email": "olena@example.org", "country": "UA", "csrf_token": "stale",
+    })
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "This form had expired" in html
+    assert 'value="Olena Kovalenko"' in html
+    assert csrf_token(client, f"/p/{petition.slug}")
+
+
+@pytest.mark.parametrize("data", [
+    {},
+    {"country": ["UA", "PL"]},
+    {"email": "a@b.c" * 100},
+    {"consent_share_name": "maybe", "opt_in_news": "\x00"},
+])
+def test_odd_input_never_causes_a_server_error(client, make_petition, data):
+    petition = make_petition()
+    data = dict(data)
+    data["csrf_token"] = csrf_token(client, f"/p/{petition.slug}")
+    response = client.post(f"/p/{petition.slug}", data=data)
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("raw", [b"full_name=%ED%A0%80&email=%FF%FE", b"full_name=%C0%AF", b"\xff\xfe=\x00"])
+def test_undecodable_bytes_never_cause_a_server_error(client, make_petition, raw):
+    petition = make_petition()
+    token = csrf_token(client, f"/p/{petition.slug}").encode()
+    response = client.post(f"/p/{petition.slug}", data=raw + b"&csrf_token=" + token,
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+
+
+def test_closed_petition_shows_no_form_and_refuses_posts(client, make_petition):
+    petition = make_petition(status=PetitionStatus.CLOSED)
+    page = client.get(f"/p/{petition.slug}").get_data(as_text=True)
+    assert "closed and no longer takes signatures" in page
+    assert 'name="full_name"' not in page
+    response = client.post(f"/p/{petition.slug}", data={"full_name": "A B", "email": "a@example.org",
+                                                         "country": "UA"})
+    assert response.status_code == 400
+
+
+def test_unknown_petition_is_404(client):
+    assert client.get("/p/no-such-petition").status_code == 404
+
+
+def test_draft_petition_is_not_public(client, make_petition):
+    petition = make_petition(status=PetitionStatus.DRAFT)
+    assert client.get(f"/p/{petition.slug}").status_code == 404
+    assert client.get(f"/api/v1/petitions/{petition.slug}").status_code == 404

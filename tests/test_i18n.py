@@ -1,0 +1,99 @@
+"""Languages: the choice is followed and remembered, and the uk and ru catalogs are complete."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from advocacy.i18n import collation_key, countries
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def lang_of(html: str) -> str:
+    return html.split('<html lang="', 1)[1].split('"', 1)[0]
+
+
+def test_accept_language_then_explicit_choice_remembered(client, make_petition):
+    petition = make_petition()
+    page = client.get(f"/p/{petition.slug}", headers={"Accept-Language": "ru,en;q=0.5"}).get_data(as_text=True)
+    assert lang_of(page) == "ru"
+    assert "Освободите всех" in page
+
+    switched = client.get(f"/language/uk?next=/p/{petition.slug}", headers={"Accept-Language": "ru"})
+    assert switched.status_code == 303
+    assert switched.headers["Location"] == f"/p/{petition.slug}"
+    page = client.get(f"/p/{petition.slug}", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert lang_of(page) == "uk"
+    assert "Звільніть усіх" in page
+
+
+def test_unsupported_language_falls_back_to_english(client, make_petition):
+    make_petition()
+    assert lang_of(client.get("/", headers={"Accept-Language": "ja"}).get_data(as_text=True)) == "en"
+    assert client.get("/language/xx").status_code == 404
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x"])
+def test_language_switch_never_redirects_off_site(client, target):
+    response = client.get("/language/uk", query_string={"next": target})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+
+
+def test_switcher_on_every_page(client, make_petition):
+    petition = make_petition()
+    for path in ["/", f"/p/{petition.slug}", "/p/nope"]:
+        html = client.get(path).get_data(as_text=True)
+        for code in ("en", "uk", "ru"):
+            assert f'lang="{code}"' in html
+
+
+def test_country_names_are_localized_and_sorted_by_alphabet():
+    uk = countries("uk")
+    names = [name for _, name in uk]
+    assert dict(uk)["DE"] == "Німеччина"
+    assert dict(countries("ru"))["UA"] == "Украина"
+    # Ukrainian letters outside Unicode order (і, ї, є) still sort where the alphabet puts them
+    assert names.index("Італія") < names.index("Японія")
+    assert names == sorted(names, key=lambda n: collation_key(n, "uk"))
+    assert len(uk) == 249
+
+
+def test_select_offers_localized_countries(client, make_petition):
+    petition = make_petition()
+    html = client.get(f"/p/{petition.slug}?lang=ru").get_data(as_text=True)
+    assert '<option value="UA">Украина</option>' in html
+
+
+@pytest.mark.parametrize("locale", ["uk", "ru"])
+def test_catalog_is_complete_and_compiled(locale, tmp_path):
+    """Every string in the source is in the catalog, translated, not fuzzy, and the .mo matches the .po."""
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
+         "-o", str(pot), "--no-location", "advocacy"],
+        cwd=ROOT, check=True, capture_output=True,
+    )
+    with pot.open("rb") as fh:
+        template = read_po(fh)
+    po_path = ROOT / "translations" / locale / "LC_MESSAGES" / "messages.po"
+    with po_path.open("rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    missing = [m.id for m in template if m.id and m.id not in catalog]
+    assert missing == []
+    untranslated = [m.id for m in catalog if m.id and (
+        not m.string or (isinstance(m.string, tuple) and not all(m.string)))]
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    assert untranslated == []
+    assert fuzzy == []
+    assert not catalog.fuzzy
+    with (po_path.with_suffix(".mo")).open("rb") as fh:
+        compiled = read_mo(fh)
+    stale = [m.id for m in catalog if m.id and (m.id not in compiled or compiled[m.id].string != m.string)]
+    assert stale == []
