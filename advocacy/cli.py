@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 
@@ -45,6 +46,10 @@ def serve_command(host: str, port: int, threads: int, demo: bool) -> None:
     from advocacy.queue import EmbeddedWorker
 
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not os.environ.get("ADVOCACY_BASE_URL"):
+        # links in emails must reach this server: without a configured base URL, it is where we listen
+        shown_host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
+        app.config["BASE_URL"] = f"http://{shown_host}:{port}"
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _upgrade_database(app)
     if demo:
@@ -143,3 +148,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(serve_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(demo_command)
+
+    from advocacy.events.cli import events_group
+
+    app.cli.add_command(events_group)
