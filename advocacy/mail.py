@@ -23,6 +23,18 @@ from advocacy.dbtypes import utcnow
 log = logging.getLogger(__name__)
 
 
+class DeliveryError(Exception):
+    """A send that failed; the message says what happened without naming the recipient."""
+
+
+class TransientDeliveryError(DeliveryError):
+    """Worth trying again later: the server is down, busy or answered 4xx."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Trying again will not help: the server answered 5xx, e.g. the mailbox does not exist."""
+
+
 @dataclass(frozen=True)
 class RenderedEmail:
     subject: str
@@ -38,13 +50,16 @@ def render(name: str, locale: str, **context: Any) -> RenderedEmail:
     return RenderedEmail(" ".join(subject.split()), text, html)
 
 
-def build_message(to: str, email: RenderedEmail, *, locale: str) -> EmailMessage:
+def build_message(to: str, email: RenderedEmail, *, locale: str, message_key: str | None = None) -> EmailMessage:
+    """``message_key`` makes the Message-ID stable, so a send that is redone after a crash is recognisably the
+    same message (mail systems fold duplicates with one Message-ID)."""
+    domain = urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = email.subject
     message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = make_msgid(domain=urlsplit(current_app.config["BASE_URL"]).hostname or "localhost")
+    message["Message-ID"] = f"<{message_key}@{domain}>" if message_key else make_msgid(domain=domain)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
@@ -73,7 +88,7 @@ def _write_eml(message: EmailMessage) -> None:
     log.info("mail written to %s", path)
 
 
-def _send_smtp(url: str, message: EmailMessage) -> None:
+def _deliver_smtp(url: str, message: EmailMessage) -> None:
     parts = urlsplit(url)
     options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     host = parts.hostname or "localhost"
@@ -91,6 +106,21 @@ def _send_smtp(url: str, message: EmailMessage) -> None:
         if parts.username:
             client.login(unquote(parts.username), unquote(parts.password or ""))
         client.send_message(message)
+
+
+def _send_smtp(url: str, message: EmailMessage) -> None:
+    """Send, and turn smtplib's errors (whose text can hold the address) into ours, which never do."""
+    try:
+        _deliver_smtp(url, message)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = sorted({code for code, _ in exc.recipients.values()})
+        kind = PermanentDeliveryError if all(code >= 500 for code in codes) else TransientDeliveryError
+        raise kind(f"recipient refused by the SMTP server ({', '.join(map(str, codes))})") from None
+    except smtplib.SMTPResponseException as exc:
+        kind = PermanentDeliveryError if exc.smtp_code >= 500 else TransientDeliveryError
+        raise kind(f"SMTP server answered {exc.smtp_code}") from None
+    except (OSError, smtplib.SMTPException) as exc:
+        raise TransientDeliveryError(f"SMTP server unreachable ({type(exc).__name__})") from None
 
 
 def external_url(endpoint: str, **values: Any) -> str:

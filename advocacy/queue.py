@@ -13,7 +13,7 @@ from typing import Any
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import Middleware, SkipMessage
+from dramatiq.middleware import CurrentMessage, Middleware, SkipMessage
 from flask import Flask
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,11 @@ class OutboxMiddleware(Middleware):
     def after_process_message(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy, *,
                               result: Any = None, exception: BaseException | None = None) -> None:
         outbox_id = message.options.get("outbox_id")
-        if outbox_id is None or exception is not None:
+        if outbox_id is None:
+            return
+        if exception is not None:
+            # only the kind of error: exception texts from libraries can hold personal data
+            message.options["outbox_error"] = f"{type(exception).__name__}: {_safe_text(exception)}"
             return
         from advocacy.outbox import services as outbox
 
@@ -92,9 +96,17 @@ class OutboxMiddleware(Middleware):
             return
         from advocacy.outbox import services as outbox
 
-        error = message.options.get("traceback") or "failed after all retries"
+        error = message.options.get("outbox_error") or "failed"
+        retries = message.options.get("retries", 0)
         with bound_app().app_context():
-            outbox.mark_failed(outbox_id, str(error)[-2000:])
+            outbox.mark_failed(outbox_id, f"{error} (after {retries} retries)")
+
+
+def _safe_text(exception: BaseException) -> str:
+    from advocacy.mail import DeliveryError
+
+    # our delivery errors are written never to name a recipient; for anything else keep the type alone
+    return str(exception)[:300] if isinstance(exception, DeliveryError) else "see the worker log"
 
 
 def build_broker(url: str | None) -> dramatiq.Broker:
@@ -112,6 +124,7 @@ def build_broker(url: str | None) -> dramatiq.Broker:
         broker = RabbitmqBroker(url=url)
     else:
         raise ValueError("ADVOCACY_BROKER_URL must start with redis://, rediss:// or amqp://")
+    broker.add_middleware(CurrentMessage())
     broker.add_middleware(OutboxMiddleware())
     broker.add_middleware(AppContextMiddleware())
     return broker

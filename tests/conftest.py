@@ -68,9 +68,19 @@ def _drop_alembic_version() -> None:
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
+_running_worker: list[dramatiq.Worker] = []
+
+
 @pytest.fixture(autouse=True)
 def _clean_tables(app: Flask) -> None:
-    """Empty every table before each test; the mail folder too."""
+    """Empty every table before each test; the mail folder too.
+
+    Jobs a previous test queued but did not wait for are dropped, and the worker finishes what it holds,
+    so none of them runs against this test's rows.
+    """
+    broker.flush_all()
+    for worker in _running_worker:
+        worker.join()
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as conn:
@@ -83,8 +93,6 @@ def _clean_tables(app: Flask) -> None:
     tallies.forget_cached()
     for path in app.config["MAIL_DIR"].glob("*.eml"):
         path.unlink()
-    for queue in broker.get_declared_queues():
-        broker.flush(queue)
     return
 
 
@@ -104,7 +112,9 @@ def client(app: Flask) -> FlaskClient:
 def _worker(app: Flask) -> Iterator[dramatiq.Worker]:
     worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=50)
     worker.start()
+    _running_worker.append(worker)
     yield worker
+    _running_worker.remove(worker)
     worker.stop()
 
 

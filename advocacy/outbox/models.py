@@ -17,7 +17,10 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_done_at_dispatched_at", "done_at", "dispatched_at"),)
+    __table_args__ = (
+        Index("ix_outbox_done_at_dispatched_at", "done_at", "dispatched_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     actor_name: Mapped[str] = mapped_column(String(100))

@@ -27,6 +27,8 @@ class Signature(db.Model):  # type: ignore[name-defined]
         UniqueConstraint("petition_id", "email_index"),
         Index("ix_signatures_petition_state_country", "petition_id", "state", "country"),
         Index("ix_signatures_state_created_at", "state", "created_at"),
+        # ids travel in tokens and queued jobs: SQLite must never hand a deleted id to a new signature
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

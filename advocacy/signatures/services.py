@@ -324,7 +324,7 @@ def withdraw_token(signature_id: int) -> str:
     return make_token("withdraw-signature", signature_id)
 
 
-def deliver_email(signature_id: int, kind: EmailKind) -> bool:
+def deliver_email(signature_id: int, kind: EmailKind, *, message_key: str | None = None) -> bool:
     """Send one signature email if the signature is still in the state the email is about."""
     signature = db.session.get(Signature, signature_id)
     if signature is None or signature.email is None:
@@ -347,5 +347,5 @@ def deliver_email(signature_id: int, kind: EmailKind) -> bool:
         context["withdraw_url"] = mail.external_url("signatures.withdraw", token=withdraw_token(signature.id),
                                                     lang=locale)
     rendered = mail.render(kind.value, locale, **context)
-    mail.send(mail.build_message(signature.email, rendered, locale=locale))
+    mail.send(mail.build_message(signature.email, rendered, locale=locale, message_key=message_key))
     return True

@@ -39,7 +39,8 @@ def upgrade():
     sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('failed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_done_at_dispatched_at', ['done_at', 'dispatched_at'], unique=False)
@@ -104,7 +105,8 @@ def upgrade():
     sa.Column('email_window_started_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['petition_id'], ['petitions.id'], name=op.f('fk_signatures_petition_id_petitions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_signatures')),
-    sa.UniqueConstraint('petition_id', 'email_index', name=op.f('uq_signatures_petition_id_email_index'))
+    sa.UniqueConstraint('petition_id', 'email_index', name=op.f('uq_signatures_petition_id_email_index')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('signatures', schema=None) as batch_op:
         batch_op.create_index('ix_signatures_petition_state_country', ['petition_id', 'state', 'country'], unique=False)
