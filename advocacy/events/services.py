@@ -1,0 +1,501 @@
+"""Events: scheduling, changing and cancelling them, importing .ics files, and finding them for pages.
+
+Every change that a calendar app should notice raises the event's SEQUENCE; its UID never changes.
+"""
+
+from __future__ import annotations
+
+import calendar as calendar_module
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import IO, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from advocacy.dbtypes import utcnow
+from advocacy.events import ical
+from advocacy.events.models import Event, EventKind, EventStatus, event_petitions
+from advocacy.extensions import db
+from advocacy.i18n import is_country
+from advocacy.petitions.models import Campaign, Petition
+
+MAX_ICS_BYTES = 5 * 1024 * 1024
+_READ_CHUNK = 64 * 1024
+TITLE_MAX = 300
+DESCRIPTION_MAX = 10_000
+Mode = Literal["online", "in_person"]
+When = Literal["upcoming", "past"]
+
+
+class EventNotFound(LookupError):
+    pass
+
+
+class EventRejected(ValueError):
+    """The details cannot be stored; ``errors`` holds one translated sentence per problem."""
+
+    def __init__(self, errors: Sequence[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = list(errors)
+
+
+@dataclass(frozen=True)
+class EventDetails:
+    """What an organiser says about an event. Times may be in any zone; they are stored in UTC."""
+
+    title: dict[str, str]
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str = "Europe/Zurich"
+    kind: EventKind = EventKind.SIDE_EVENT
+    description: dict[str, str] = field(default_factory=dict)
+    venue: str | None = None
+    room: str | None = None
+    city: str | None = None
+    country: str | None = None
+    online_url: str | None = None
+    hrc_session: int | None = None
+    organisers: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    interpretation: tuple[str, ...] = ()
+    campaign_slug: str | None = None
+    petition_slugs: tuple[str, ...] = ()
+    status: EventStatus = EventStatus.SCHEDULED
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    event: Event
+    created: bool
+    changed: bool
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+
+    @property
+    def total(self) -> int:
+        return len(self.created) + len(self.updated) + len(self.unchanged)
+
+
+# ---------------------------------------------------------------- checking
+
+
+def _clean_text(value: str | None, limit: int) -> str | None:
+    value = (value or "").strip()
+    return value[:limit] if value else None
+
+
+def _language_code(code: str) -> str | None:
+    code = code.strip().replace("_", "-").split("-", 1)[0].lower()
+    return code if re.fullmatch(r"[a-z]{2,3}", code) else None
+
+
+def local_time(day: date | datetime, hour_minute: str, zone: str) -> datetime:
+    """A wall-clock time in a zone; a time the clocks skip (the spring change) is refused."""
+    tz = ZoneInfo(zone)
+    hours, minutes = (int(part) for part in hour_minute.split(":"))
+    value = datetime(day.year, day.month, day.day, hours, minutes, tzinfo=tz)
+    if value.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != value.replace(tzinfo=None):
+        raise EventRejected([_("%(time)s does not exist in %(zone)s: the clocks skip it.",
+                               time=value.strftime("%Y-%m-%d %H:%M"), zone=zone)])
+    return value
+
+
+def _check(details: EventDetails) -> tuple[EventDetails, Campaign | None, list[Petition]]:
+    errors: list[str] = []
+    title = {k: v.strip()[:TITLE_MAX] for k, v in details.title.items() if v and v.strip() and _language_code(k)}
+    if not title:
+        errors.append(_("An event needs a title."))
+    description = {k: v.strip()[:DESCRIPTION_MAX] for k, v in details.description.items()
+                   if v and v.strip() and _language_code(k)}
+    if details.timezone not in ical.known_timezones():
+        errors.append(_("“%(zone)s” is not a time zone; use an IANA name such as Europe/Zurich.",
+                        zone=details.timezone))
+    if details.starts_at.tzinfo is None or details.ends_at.tzinfo is None:
+        errors.append(_("The start and end times need a time zone."))
+    if not errors and details.ends_at < details.starts_at:
+        errors.append(_("The event ends before it starts."))
+    if not errors and details.ends_at - details.starts_at > timedelta(days=366):
+        errors.append(_("An event lasts at most a year."))
+    country = (details.country or "").strip().upper() or None
+    if country and not is_country(country):
+        errors.append(_("“%(code)s” is not an ISO 3166 country code.", code=country))
+    online_url = _clean_text(details.online_url, 500)
+    if online_url and urlsplit(online_url).scheme not in {"https", "http"}:
+        errors.append(_("The online link must start with https://."))
+    venue = _clean_text(details.venue, 200)
+    if not venue and not online_url:
+        errors.append(_("An event needs a venue, an online link, or both."))
+    if details.hrc_session is not None and not 0 < details.hrc_session < 1000:
+        errors.append(_("“%(value)s” is not a Human Rights Council session.", value=details.hrc_session))
+    languages = [_language_code(c) for c in details.languages]
+    interpretation = [_language_code(c) for c in details.interpretation]
+    if None in languages or None in interpretation:
+        errors.append(_("Languages are given as codes such as en, uk or ru."))
+    campaign = None
+    if details.campaign_slug:
+        campaign = db.session.scalar(select(Campaign).where(Campaign.slug == details.campaign_slug))
+        if campaign is None:
+            errors.append(_("There is no campaign “%(slug)s”.", slug=details.campaign_slug))
+    petitions: list[Petition] = []
+    for slug in dict.fromkeys(details.petition_slugs):
+        petition = db.session.scalar(select(Petition).where(Petition.slug == slug))
+        if petition is None:
+            errors.append(_("There is no petition “%(slug)s”.", slug=slug))
+        else:
+            petitions.append(petition)
+    if errors:
+        raise EventRejected(errors)
+    cleaned = replace(
+        details, title=title, description=description, country=country, online_url=online_url, venue=venue,
+        room=_clean_text(details.room, 100), city=_clean_text(details.city, 100),
+        organisers=tuple(o for o in (_clean_text(o, 200) for o in details.organisers) if o),
+        languages=tuple(dict.fromkeys(c for c in languages if c)),
+        interpretation=tuple(dict.fromkeys(c for c in interpretation if c)),
+        starts_at=details.starts_at.astimezone(UTC), ends_at=details.ends_at.astimezone(UTC),
+    )
+    return cleaned, campaign, petitions
+
+
+def _snapshot(event: Event) -> tuple[Any, ...]:
+    return (
+        event.title, event.description, event.starts_at, event.ends_at, event.timezone, event.kind, event.status,
+        event.venue, event.room, event.city, event.country, event.online_url, event.hrc_session,
+        list(event.organisers), list(event.languages), list(event.interpretation), event.campaign_id,
+        sorted(p.id for p in event.petitions),
+    )
+
+
+def new_uid() -> str:
+    host = urlsplit(current_app.config["BASE_URL"]).hostname or "advocacy"
+    return f"{uuid.uuid4()}@{host}"
+
+
+def _apply(details: EventDetails, uid: str | None, *, sequence: int = 0) -> SaveOutcome:
+    cleaned, campaign, petitions = _check(details)
+    event = db.session.scalar(select(Event).where(Event.uid == uid)) if uid else None
+    created = event is None
+    if event is None:
+        event = Event(uid=uid or new_uid(), sequence=max(sequence, 0))
+        before = None
+    else:
+        before = _snapshot(event)
+    event.title = dict(cleaned.title)
+    event.description = dict(cleaned.description)
+    event.starts_at = cleaned.starts_at
+    event.ends_at = cleaned.ends_at
+    event.timezone = cleaned.timezone
+    event.kind = cleaned.kind
+    event.status = cleaned.status
+    event.venue = cleaned.venue
+    event.room = cleaned.room
+    event.city = cleaned.city
+    event.country = cleaned.country
+    event.online_url = cleaned.online_url
+    event.hrc_session = cleaned.hrc_session
+    event.organisers = list(cleaned.organisers)
+    event.languages = list(cleaned.languages)
+    event.interpretation = list(cleaned.interpretation)
+    event.campaign = campaign
+    event.campaign_id = campaign.id if campaign is not None else None
+    event.petitions = petitions
+    changed = created or before != _snapshot(event)
+    if changed and not created:
+        event.sequence = max(event.sequence + 1, sequence)
+        event.updated_at = utcnow()
+    db.session.add(event)
+    return SaveOutcome(event, created, changed)
+
+
+# ---------------------------------------------------------------- changing
+
+
+def save_event(details: EventDetails, *, uid: str | None = None, commit: bool = True) -> SaveOutcome:
+    """Schedule a new event, or replace the details of the event with this UID (raising its SEQUENCE)."""
+    try:
+        outcome = _apply(details, uid)
+        if commit:
+            db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return outcome
+
+
+def get_event(uid: str) -> Event:
+    event = db.session.scalar(select(Event).where(Event.uid == uid))
+    if event is None:
+        raise EventNotFound(uid)
+    return event
+
+
+def get_event_by_id(event_id: int) -> Event:
+    event = db.session.scalar(
+        select(Event).where(Event.id == event_id)
+        .options(selectinload(Event.petitions), selectinload(Event.campaign))
+    )
+    if event is None:
+        raise EventNotFound(event_id)
+    return event
+
+
+def cancel_event(uid: str) -> Event:
+    """Cancelled events stay listed, marked as such, so that subscribed calendars learn of it."""
+    event = get_event(uid)
+    if event.status != EventStatus.CANCELLED:
+        event.status = EventStatus.CANCELLED
+        event.sequence += 1
+        event.updated_at = utcnow()
+        db.session.commit()
+    return event
+
+
+def read_limited(stream: IO[bytes], limit: int = MAX_ICS_BYTES) -> bytes:
+    """Read at most ``limit`` bytes; a larger upload is refused after reading one chunk past the limit."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = stream.read(min(_READ_CHUNK, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise EventRejected([_("The file is larger than %(size)s MB.", size=limit // (1024 * 1024))])
+    return b"".join(chunks)
+
+
+def import_ics(stream: IO[bytes], *, default_locale: str = "en", default_timezone: str = "Europe/Zurich",
+               default_kind: EventKind = EventKind.SIDE_EVENT, campaign_slug: str | None = None,
+               petition_slugs: Iterable[str] = (), hrc_session: int | None = None,
+               country: str | None = None) -> ImportOutcome:
+    """Create or update every event of an .ics file in one transaction, or change nothing at all.
+
+    Events are matched by UID, so importing the same file again updates rather than duplicates.
+    The defaults fill in what the file does not say.
+    """
+    if default_timezone not in ical.known_timezones():
+        raise EventRejected([_("“%(zone)s” is not a time zone; use an IANA name such as Europe/Zurich.",
+                               zone=default_timezone)])
+    data = read_limited(stream)
+    try:
+        parsed = ical.parse_calendar(data, default_locale=default_locale, default_timezone=default_timezone)
+    except ical.CalendarFileError as exc:
+        raise EventRejected(exc.errors) from exc
+    extra_petitions = tuple(petition_slugs)
+    details: list[tuple[ical.ParsedEvent, EventDetails]] = []
+    for item in parsed:
+        details.append((item, EventDetails(
+            title=item.title, description=item.description, starts_at=item.starts_at, ends_at=item.ends_at,
+            timezone=item.timezone, kind=item.kind or default_kind, venue=item.venue, room=item.room,
+            city=item.city, country=item.country or country, online_url=item.online_url,
+            hrc_session=item.hrc_session or hrc_session, organisers=item.organisers, languages=item.languages,
+            interpretation=item.interpretation, campaign_slug=item.campaign_slug or campaign_slug,
+            petition_slugs=tuple(dict.fromkeys((*item.petition_slugs, *extra_petitions))), status=item.status,
+        )))
+    outcome = ImportOutcome([], [], [])
+    errors: list[str] = []
+    try:
+        for item, values in details:
+            try:
+                saved = _apply(values, item.uid, sequence=item.sequence)
+            except EventRejected as rejected:
+                errors.extend(f"{item.uid}: {message}" for message in rejected.errors)
+                continue
+            bucket = outcome.created if saved.created else outcome.updated if saved.changed else outcome.unchanged
+            bucket.append(item.uid)
+            db.session.flush()
+        if errors:
+            raise EventRejected(errors)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return outcome
+
+
+# ---------------------------------------------------------------- finding
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    hrc_session: int | None = None
+    kind: EventKind | None = None
+    campaign_slug: str | None = None
+    language: str | None = None
+    country: str | None = None
+    mode: Mode | None = None
+    petition_id: int | None = None
+
+    def is_empty(self) -> bool:
+        return self == EventFilter()
+
+
+def find_events(filters: EventFilter = EventFilter(), *, when: When | None = None,
+                start: datetime | None = None, end: datetime | None = None, now: datetime | None = None,
+                limit: int | None = None) -> list[Event]:
+    """Events matching the filters: upcoming (not yet over) soonest first, past latest first, or in a window."""
+    now = now or utcnow()
+    query = select(Event).options(selectinload(Event.campaign), selectinload(Event.petitions))
+    if filters.hrc_session is not None:
+        query = query.where(Event.hrc_session == filters.hrc_session)
+    if filters.kind is not None:
+        query = query.where(Event.kind == filters.kind)
+    if filters.campaign_slug:
+        query = query.join(Campaign, Event.campaign_id == Campaign.id).where(Campaign.slug == filters.campaign_slug)
+    if filters.country:
+        query = query.where(Event.country == filters.country)
+    if filters.mode == "online":
+        query = query.where(Event.online_url.is_not(None))
+    elif filters.mode == "in_person":
+        query = query.where(Event.venue.is_not(None))
+    if filters.petition_id is not None:
+        query = query.where(Event.id.in_(
+            select(event_petitions.c.event_id).where(event_petitions.c.petition_id == filters.petition_id)
+        ))
+    if start is not None:
+        query = query.where(Event.ends_at >= start)
+    if end is not None:
+        query = query.where(Event.starts_at < end)
+    if when == "upcoming":
+        query = query.where(Event.ends_at >= now).order_by(Event.starts_at, Event.id)
+    elif when == "past":
+        query = query.where(Event.ends_at < now).order_by(Event.starts_at.desc(), Event.id.desc())
+    else:
+        query = query.order_by(Event.starts_at, Event.id)
+    if not filters.language and limit is not None:
+        query = query.limit(limit)
+    events = list(db.session.scalars(query).all())
+    if filters.language:
+        # languages live in a small JSON list; a calendar holds hundreds of events, so filter here
+        events = [e for e in events if filters.language in e.all_languages]
+    return events[:limit] if limit is not None else events
+
+
+def upcoming(*, petition_id: int | None = None, campaign_slug: str | None = None, limit: int = 5,
+             now: datetime | None = None) -> list[Event]:
+    """The next events, for a petition's page or the home page."""
+    return find_events(EventFilter(petition_id=petition_id, campaign_slug=campaign_slug), when="upcoming",
+                       now=now, limit=limit)
+
+
+def all_events() -> list[Event]:
+    return find_events()
+
+
+@dataclass(frozen=True)
+class Day:
+    date: date
+    in_month: bool
+    events: list[Event]
+
+
+@dataclass(frozen=True)
+class MonthGrid:
+    year: int
+    month: int
+    weeks: list[list[Day]]
+
+    @property
+    def first(self) -> date:
+        return date(self.year, self.month, 1)
+
+    @property
+    def previous(self) -> date:
+        return (self.first - timedelta(days=1)).replace(day=1)
+
+    @property
+    def next(self) -> date:
+        return (self.first + timedelta(days=32)).replace(day=1)
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(day.events for week in self.weeks for day in week if day.in_month)
+
+
+def month_grid(year: int, month: int, filters: EventFilter = EventFilter(), *,
+               viewer_zone: str | None = None, first_weekday: int = 0) -> MonthGrid:
+    """Weeks of the month, each day with the events on it: in the viewer's zone if chosen, else the event's."""
+    weeks = calendar_module.Calendar(firstweekday=first_weekday).monthdatescalendar(year, month)
+    grid_start, grid_end = weeks[0][0], weeks[-1][-1]
+    # a day in some zone is at most 14 hours away from the same day in UTC
+    window_start = datetime(grid_start.year, grid_start.month, grid_start.day, tzinfo=UTC) - timedelta(hours=14)
+    window_end = datetime(grid_end.year, grid_end.month, grid_end.day, tzinfo=UTC) + timedelta(days=1, hours=14)
+    by_day: dict[date, list[Event]] = {}
+    for event in find_events(filters, start=window_start, end=window_end):
+        zone = ZoneInfo(viewer_zone) if viewer_zone else event.zone
+        first = event.starts_at.astimezone(zone).date()
+        # an event that ends at midnight does not spill into the next day
+        last = max(first, (event.ends_at.astimezone(zone) - timedelta(microseconds=1)).date())
+        day = max(first, grid_start)
+        while day <= min(last, grid_end):
+            by_day.setdefault(day, []).append(event)
+            day += timedelta(days=1)
+    return MonthGrid(year, month, [
+        [Day(day, day.month == month, by_day.get(day, [])) for day in week] for week in weeks
+    ])
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    sessions: list[int]
+    campaigns: list[Campaign]
+    languages: list[str]
+    countries: list[str]
+
+
+def filter_choices() -> FilterChoices:
+    """What the filters offer: only values some event has."""
+    sessions = db.session.scalars(
+        select(Event.hrc_session).where(Event.hrc_session.is_not(None)).distinct().order_by(Event.hrc_session.desc())
+    ).all()
+    campaigns = db.session.scalars(
+        select(Campaign).where(Campaign.id.in_(select(Event.campaign_id))).order_by(Campaign.slug)
+    ).all()
+    countries = db.session.scalars(
+        select(Event.country).where(Event.country.is_not(None)).distinct().order_by(Event.country)
+    ).all()
+    languages: set[str] = set()
+    for spoken, interpreted in db.session.execute(select(Event.languages, Event.interpretation)).all():
+        languages.update(spoken or [])
+        languages.update(interpreted or [])
+    return FilterChoices([s for s in sessions if s is not None], list(campaigns), sorted(languages),
+                         [c for c in countries if c])
+
+
+def get_campaign(slug: str) -> Campaign:
+    campaign = db.session.scalar(select(Campaign).where(Campaign.slug == slug))
+    if campaign is None:
+        raise EventNotFound(slug)
+    return campaign
+
+
+def events_of_campaign(slug: str) -> list[Event]:
+    return find_events(EventFilter(campaign_slug=slug))
+
+
+def events_of_session(number: int) -> list[Event]:
+    return find_events(EventFilter(hrc_session=number))
+
+
+def language_name(code: str, locale: str) -> str:
+    """A language's name in the viewer's language, from CLDR."""
+    try:
+        name = Locale.parse(code).get_display_name(locale)
+    except (UnknownLocaleError, ValueError):
+        return code
+    return name or code
+
