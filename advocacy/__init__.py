@@ -77,12 +77,14 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     queue.init_app(app)
 
     from advocacy.api.views import bp as api_bp
+    from advocacy.events.views import bp as events_bp
     from advocacy.petitions.views import bp as petitions_bp
     from advocacy.signatures.views import bp as signatures_bp
 
     app.register_blueprint(petitions_bp)
     app.register_blueprint(signatures_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(events_bp)
     csrf.exempt(api_bp)
 
     _register_security_headers(app)
@@ -97,7 +99,9 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
 
 def _import_models() -> None:
     """Every model is known to the metadata before migrations or create_all look at it."""
+    import advocacy.events.models
     import advocacy.outbox.models
+    import advocacy.periodic.models
     import advocacy.petitions.models
     import advocacy.signatures.models
     import advocacy.tallies.models  # noqa: F401

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from advocacy.dbtypes import utcnow
+from advocacy.events.demo import load_demo_events
 from advocacy.extensions import db
 from advocacy.petitions import services as petitions
 from advocacy.petitions.models import DataSharing, Petition
@@ -244,6 +245,7 @@ def load_demo(seed: int = 2025) -> str:
             position=position,
         )
     db.session.flush()
+    load_demo_events(campaign, created)
 
     rng = random.Random(seed)
     codes, weights = zip(*COUNTRY_WEIGHTS.items(), strict=True)

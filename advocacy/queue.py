@@ -142,32 +142,28 @@ def init_app(app: Flask) -> None:
 
 
 class EmbeddedWorker:
-    """The in-process worker of the embedded mode: drains the stub broker and runs the outbox relay."""
+    """The worker of the embedded mode, inside the web process: drains the stub broker, ticks the scheduler."""
 
-    def __init__(self, app: Flask, *, threads: int = 2, relay_interval: float = 30.0) -> None:
+    def __init__(self, app: Flask, *, threads: int = 2) -> None:
+        from advocacy.periodic.services import Scheduler
+
         self.app = app
         self.worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100)
-        self.relay_interval = relay_interval
-        self._stop = threading.Event()
-        self._relay = threading.Thread(target=self._relay_loop, name="outbox-relay", daemon=True)
+        self.scheduler = Scheduler(app)
 
     def start(self) -> None:
-        self.worker.start()
-        self._relay.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.worker.stop(timeout=5000)
-
-    def _relay_loop(self) -> None:
+        from advocacy.dbtypes import utcnow
         from advocacy.outbox import services as outbox
 
-        # first pass at start-up: whatever was left undone when the process last stopped goes out now
-        while True:
+        self.worker.start()
+        # the stub broker lives in memory: whatever a previous process left undone is sent again now
+        with self.app.app_context():
             try:
-                with self.app.app_context():
-                    outbox.relay_stale()
+                outbox.relay_stale(older_than=utcnow())
             except Exception:
-                log.exception("outbox relay pass failed")
-            if self._stop.wait(self.relay_interval):
-                return
+                log.exception("could not re-send the outbox at start-up")
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        self.scheduler.stop()
+        self.worker.stop(timeout=5000)

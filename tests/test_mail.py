@@ -17,7 +17,7 @@ class Sink:
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], bytes]] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return "250 Message accepted for delivery"
 
@@ -50,7 +50,7 @@ def test_confirmation_goes_over_smtp_and_its_link_confirms(client, make_petition
     drain()
     assert mailbox() == []  # nothing written to files when SMTP is configured
     assert len(smtp_sink.messages) == 1
-    mail_from, recipients, raw = smtp_sink.messages[0]
+    _mail_from, recipients, raw = smtp_sink.messages[0]
     assert recipients == ["mykola@example.org"]
     mail = parse_mail(raw)
     assert isinstance(mail, SentMail)

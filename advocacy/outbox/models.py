@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text
+from sqlalchemy import JSON, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from advocacy.dbtypes import UTCDateTime, utcnow
@@ -28,6 +28,8 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dispatch_count: Mapped[int] = mapped_column(default=0)
+    # set when handing the row to the broker failed: the relay sends it at its next pass
+    needs_dispatch: Mapped[bool] = mapped_column(default=False, server_default=false())
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, select, update
+from sqlalchemy import delete, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from advocacy.dbtypes import utcnow
@@ -15,8 +15,12 @@ from advocacy.outbox.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
-# a dispatched row not done after this long is sent again (its message was lost or its worker died)
+# a dispatched row not done after this long is sent again (its message was lost or its worker died);
+# longer than a job's first retries take, shorter than anyone waits for a confirmation email
 STALE_AFTER = timedelta(minutes=5)
+# done rows are kept this long for operators, failed ones longer
+KEEP_DONE = timedelta(days=7)
+KEEP_FAILED = timedelta(days=60)
 RELAY_BATCH = 500
 _PENDING_KEY = "advocacy.outbox.pending"
 
@@ -38,8 +42,11 @@ def _collect_new_rows(session: Session, flush_context: Any) -> None:
 @event.listens_for(Session, "after_commit")
 def _dispatch_after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING_KEY, None)
-    for outbox_id, actor_name, args in pending or ():
-        dispatch(outbox_id, actor_name, args)
+    failed = [outbox_id for outbox_id, actor_name, args in pending or () if not dispatch(outbox_id, actor_name, args)]
+    if failed:
+        # the session has committed: flag the rows on a connection of their own
+        with db.engine.begin() as conn:
+            conn.execute(update(OutboxMessage).where(OutboxMessage.id.in_(failed)).values(needs_dispatch=True))
 
 
 @event.listens_for(Session, "after_rollback")
@@ -62,12 +69,13 @@ def dispatch(outbox_id: int, actor_name: str, args: list[Any]) -> bool:
 
 
 def relay_stale(*, older_than: datetime | None = None) -> int:
-    """Send again the rows that are neither done nor failed and were last sent before ``older_than``."""
+    """Send the rows the broker never took, and again those neither done nor failed since ``older_than``."""
     cutoff = older_than or utcnow() - STALE_AFTER
     last_sent = func.coalesce(OutboxMessage.dispatched_at, OutboxMessage.created_at)
     rows = db.session.execute(
         select(OutboxMessage.id, OutboxMessage.actor_name, OutboxMessage.args)
-        .where(OutboxMessage.done_at.is_(None), OutboxMessage.failed_at.is_(None), last_sent < cutoff)
+        .where(OutboxMessage.done_at.is_(None), OutboxMessage.failed_at.is_(None),
+               or_(OutboxMessage.needs_dispatch.is_(True), last_sent < cutoff))
         .order_by(OutboxMessage.id)
         .limit(RELAY_BATCH)
     ).all()
@@ -78,7 +86,7 @@ def relay_stale(*, older_than: datetime | None = None) -> int:
         db.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == outbox_id)
-            .values(dispatched_at=utcnow(), dispatch_count=OutboxMessage.dispatch_count + 1)
+            .values(dispatched_at=utcnow(), dispatch_count=OutboxMessage.dispatch_count + 1, needs_dispatch=False)
         )
         db.session.commit()
         sent += 1
@@ -117,3 +125,14 @@ def failures(limit: int = 100) -> list[OutboxMessage]:
             .order_by(OutboxMessage.failed_at.desc()).limit(limit)
         )
     )
+
+
+def purge_finished(now: datetime | None = None) -> int:
+    now = now or utcnow()
+    result = db.session.execute(
+        delete(OutboxMessage).where(
+            or_(OutboxMessage.done_at < now - KEEP_DONE, OutboxMessage.failed_at < now - KEEP_FAILED)
+        )
+    )
+    db.session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]

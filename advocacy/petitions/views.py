@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, abort, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from advocacy.events import services as events
 from advocacy.extensions import csrf, limiter
 from advocacy.i18n import LOCALE_COOKIE, current_locale, normalize_locale
 from advocacy.petitions import services
@@ -28,12 +29,13 @@ def _petition_or_404(slug: str) -> Petition:
 def index() -> str:
     petitions = services.public_petitions()
     return render_template("petitions/index.html", petitions=petitions,
-                           totals=tallies.totals([p.id for p in petitions]))
+                           totals=tallies.totals([p.id for p in petitions]), upcoming_events=events.upcoming(limit=3))
 
 
 def _render_petition(petition: Petition, form: SignForm, status: int = 200) -> tuple[str, int]:
     tally = tallies.tally(petition.id)
-    return render_template("petitions/show.html", petition=petition, form=form, tally=tally), status
+    return render_template("petitions/show.html", petition=petition, form=form, tally=tally,
+                           upcoming_events=events.upcoming(petition_id=petition.id, limit=5)), status
 
 
 # The sign form checks its own CSRF token so that an expired token re-shows the form with what was typed.

@@ -9,16 +9,16 @@ from __future__ import annotations
 import enum
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from advocacy import mail
-from advocacy.crypto import canonical_email, keyring, make_token
+from advocacy.crypto import TOKEN_PURPOSES, canonical_email, keyring, make_token
 from advocacy.dbtypes import utcnow
 from advocacy.extensions import db
 from advocacy.i18n import SUPPORTED_LOCALES, is_country
@@ -314,6 +314,16 @@ def withdraw(signature_id: int) -> WithdrawOutcome:
 def invalidate(signature_id: int, reason: str) -> bool:
     """An organiser's verdict of fraud: the signature stops counting and is never emailed again."""
     return _leave(signature_id, SignatureState.INVALIDATED, invalidated_at=utcnow(), invalidation_reason=reason[:200])
+
+
+def purge_expired_pending(now: datetime | None = None) -> int:
+    """Delete pending signatures whose confirmation link has expired: nobody confirmed, nothing is kept."""
+    cutoff = (now or utcnow()) - timedelta(seconds=TOKEN_PURPOSES["confirm-signature"])
+    result = db.session.execute(
+        delete(Signature).where(Signature.state == SignatureState.PENDING, Signature.created_at < cutoff)
+    )
+    db.session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def confirm_token(signature_id: int) -> str:

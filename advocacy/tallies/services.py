@@ -6,18 +6,21 @@ row; readers sum the shards and keep the result for a few seconds.
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from advocacy.extensions import db
 from advocacy.tallies.models import SHARDS, TallyShard
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -78,30 +81,48 @@ def forget_cached() -> None:
         _cache.clear()
 
 
-def reconcile(petition_id: int) -> bool:
-    """Rebuild a petition's shards from the signatures table; returns whether they had drifted."""
+def _drift(petition_id: int | None) -> list[tuple[int, str, int]]:
+    """(petition, country, missing count) wherever the shards disagree with the signatures table.
+
+    Both sides are read by ONE statement, so they come from one snapshot: a confirmation commits its
+    signature and its shard increment together, so it is either in both sides or in neither.
+    """
     from advocacy.signatures.models import Signature, SignatureState
 
-    truth = dict(
-        db.session.execute(
-            select(Signature.country, func.count())
-            .where(Signature.petition_id == petition_id, Signature.state == SignatureState.CONFIRMED)
-            .group_by(Signature.country)
-        ).all()
+    confirmed = select(
+        Signature.petition_id.label("petition_id"), Signature.country.label("country"),
+        func.count().label("truth"), literal(0).label("stored"),
+    ).where(Signature.state == SignatureState.CONFIRMED)
+    stored = select(
+        TallyShard.petition_id.label("petition_id"), TallyShard.country.label("country"),
+        literal(0).label("truth"), TallyShard.count.label("stored"),
     )
-    stored = dict(
-        db.session.execute(
-            select(TallyShard.country, func.sum(TallyShard.count))
-            .where(TallyShard.petition_id == petition_id)
-            .group_by(TallyShard.country)
-        ).all()
-    )
-    stored = {country: int(count) for country, count in stored.items() if count}
-    if stored == truth:
-        return False
-    db.session.execute(delete(TallyShard).where(TallyShard.petition_id == petition_id))
-    db.session.add_all(
-        TallyShard(petition_id=petition_id, country=country, shard=0, count=count)
-        for country, count in truth.items()
-    )
-    return True
+    if petition_id is not None:
+        confirmed = confirmed.where(Signature.petition_id == petition_id)
+        stored = stored.where(TallyShard.petition_id == petition_id)
+    confirmed = confirmed.group_by(Signature.petition_id, Signature.country)
+    both = union_all(confirmed, stored).subquery()
+    rows = db.session.execute(
+        select(both.c.petition_id, both.c.country, func.sum(both.c.truth) - func.sum(both.c.stored))
+        .group_by(both.c.petition_id, both.c.country)
+    ).all()
+    return [(pid, country, int(delta)) for pid, country, delta in rows if delta]
+
+
+def _repair(drift: list[tuple[int, str, int]]) -> int:
+    # an increment, not an overwrite: confirmations that commit meanwhile keep their own +1
+    for pid, country, delta in drift:
+        add(pid, country, delta)
+    if drift:
+        log.warning("tally drift repaired in %d petition/country cell(s)", len(drift))
+    return len(drift)
+
+
+def reconcile(petition_id: int) -> bool:
+    """Make one petition's shards agree with its confirmed signatures; True if they had drifted."""
+    return _repair(_drift(petition_id)) > 0
+
+
+def reconcile_all() -> int:
+    """The periodic job: repair every petition; returns the number of cells that had drifted."""
+    return _repair(_drift(None))
