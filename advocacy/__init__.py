@@ -56,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
         BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
         RATELIMIT_STORAGE_URI=_limiter_storage(settings.broker_url),
         RATELIMIT_HEADERS_ENABLED=False,
+        RATELIMIT_ENABLED=settings.rate_limits,
         TALLY_CACHE_SECONDS=3,
         JSON_SORT_KEYS=False,
     )

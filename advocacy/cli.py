@@ -80,12 +80,12 @@ def worker_command(processes: int, threads: int) -> None:
     if processes < 1 or threads < 1:
         raise click.UsageError("--processes and --threads must be at least 1")
     if processes == 1:
-        _run_worker(threads, relay=True)
+        _run_worker(threads)
         return
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
-    children = [ctx.Process(target=_run_worker_process, args=(threads, index == 0), name=f"advocacy-worker-{index}")
+    children = [ctx.Process(target=_run_worker_process, args=(threads,), name=f"advocacy-worker-{index}")
                 for index in range(processes)]
     for child in children:
         child.start()
@@ -101,16 +101,17 @@ def worker_command(processes: int, threads: int) -> None:
         child.join()
 
 
-def _run_worker_process(threads: int, relay: bool) -> None:
+def _run_worker_process(threads: int) -> None:
     app = _create_app()
     with app.app_context():
-        _run_worker(threads, relay=relay)
+        _run_worker(threads)
 
 
-def _run_worker(threads: int, *, relay: bool) -> None:
+def _run_worker(threads: int) -> None:
+    """One worker process: dramatiq threads, and a scheduler whose jobs run once per period across processes."""
     import dramatiq
 
-    from advocacy.outbox import services as outbox
+    from advocacy.periodic.services import Scheduler
     from advocacy.queue import broker
 
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -120,16 +121,13 @@ def _run_worker(threads: int, *, relay: bool) -> None:
     broker.emit_after("process_boot")
     worker = dramatiq.Worker(broker, worker_threads=threads)
     worker.start()
+    scheduler = Scheduler(app)
+    scheduler.start()
     log.info("worker started with %d thread(s)", threads)
     try:
-        while not stop.wait(30.0 if relay else 3600.0):
-            if relay:
-                with app.app_context():
-                    try:
-                        outbox.relay_stale()
-                    except Exception:
-                        log.exception("outbox relay pass failed")
+        stop.wait()
     finally:
+        scheduler.stop()
         worker.stop(timeout=10_000)
         broker.close()
 

@@ -25,6 +25,8 @@ class Settings:
     data_keys: dict[str, bytes]
     blind_index_key: bytes
     mail_from: str = "People First petitions <petitions@localhost>"
+    # per-address limits on signing; off only for load tests from one address
+    rate_limits: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -97,6 +99,8 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
         "data_keys": parse_data_keys(data_keys_spec),
         "blind_index_key": base64.urlsafe_b64decode(blind_key + "=" * (-len(blind_key) % 4)),
     }
+    if env.get("ADVOCACY_RATE_LIMITS", "").strip().lower() in {"0", "off", "false", "no"}:
+        values["rate_limits"] = False
     if env.get("ADVOCACY_MAIL_FROM"):
         values["mail_from"] = env["ADVOCACY_MAIL_FROM"]
     values.update(overrides)

@@ -26,7 +26,7 @@ from sqlalchemy import text
 
 from advocacy import create_app
 from advocacy.config import Settings
-from advocacy.extensions import db
+from advocacy.extensions import db, limiter
 from advocacy.queue import broker
 from advocacy.tallies import services as tallies
 
@@ -51,7 +51,9 @@ def settings_for_tests(instance: Path, database_url: str | None = None) -> Setti
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     instance = tmp_path_factory.mktemp("instance")
     settings = settings_for_tests(instance, os.environ.get("ADVOCACY_TEST_DATABASE_URL"))
-    app = create_app({"TESTING": True, "TALLY_CACHE_SECONDS": 0, "RATELIMIT_ENABLED": False}, settings=settings)
+    app = create_app({"TESTING": True, "TALLY_CACHE_SECONDS": 0}, settings=settings)
+    # limits are set up, then switched off: tests sign many times from one address; one test turns them on
+    limiter.enabled = False
     with app.app_context():
         db.drop_all()
         _drop_alembic_version()

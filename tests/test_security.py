@@ -113,3 +113,20 @@ def test_emailed_links_ignore_the_host_header(client, make_petition, drain, mail
     text_body = mailbox()[0].text
     assert "evil.example" not in text_body
     assert "https://petitions.test/confirm/" in text_body
+
+
+def test_signing_is_rate_limited_per_address(client, make_petition):
+    from advocacy.extensions import limiter
+
+    petition = make_petition()
+    limiter.enabled = True
+    limiter.reset()
+    try:
+        codes = [client.post(f"/p/{petition.slug}", data={"full_name": ""}).status_code for _ in range(21)]
+        # reading the page is never limited
+        assert client.get(f"/p/{petition.slug}").status_code == 200
+    finally:
+        limiter.enabled = False
+        limiter.reset()
+    assert codes[:20] == [400] * 20
+    assert codes[20] == 429
