@@ -57,6 +57,10 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
         RATELIMIT_STORAGE_URI=_limiter_storage(settings.broker_url),
         RATELIMIT_HEADERS_ENABLED=False,
         RATELIMIT_ENABLED=settings.rate_limits,
+        # a limiter whose Redis is down falls back to memory rather than failing the request
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
+        OUTBOX_RESEND_AFTER=settings.outbox_resend_after,
         TALLY_CACHE_SECONDS=3,
         JSON_SORT_KEYS=False,
     )

@@ -27,6 +27,8 @@ class Settings:
     mail_from: str = "People First petitions <petitions@localhost>"
     # per-address limits on signing; off only for load tests from one address
     rate_limits: bool = True
+    # an outbox row whose message was lost, or whose worker died, is sent again after this many seconds
+    outbox_resend_after: float = 300.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -101,6 +103,8 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
     }
     if env.get("ADVOCACY_RATE_LIMITS", "").strip().lower() in {"0", "off", "false", "no"}:
         values["rate_limits"] = False
+    if env.get("ADVOCACY_OUTBOX_RESEND_AFTER"):
+        values["outbox_resend_after"] = float(env["ADVOCACY_OUTBOX_RESEND_AFTER"])
     if env.get("ADVOCACY_MAIL_FROM"):
         values["mail_from"] = env["ADVOCACY_MAIL_FROM"]
     values.update(overrides)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from datetime import timedelta
 from typing import Any
 
 import dramatiq
@@ -59,7 +60,13 @@ class AppContextMiddleware(Middleware):
 
 
 class OutboxMiddleware(Middleware):
-    """Ties broker messages to their outbox rows: skips rows already done, records success and final failure."""
+    """Ties broker messages to their outbox rows.
+
+    A message runs only if it can claim its row (not done, not failed, and no other live message holds it), so
+    a row sent twice (by the relay after a lost message, or by the broker redelivering) still runs once at a
+    time and never again once done. Success marks the row done; a retry keeps the claim until it is due;
+    the final failure leaves a failure record an operator can see.
+    """
 
     @property
     def actor_options(self) -> set[str]:
@@ -72,7 +79,7 @@ class OutboxMiddleware(Middleware):
         from advocacy.outbox import services as outbox
 
         with bound_app().app_context():
-            if outbox.is_finished(outbox_id):
+            if not outbox.claim(outbox_id, message.message_id):
                 raise SkipMessage()
 
     def after_process_message(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy, *,
@@ -80,14 +87,16 @@ class OutboxMiddleware(Middleware):
         outbox_id = message.options.get("outbox_id")
         if outbox_id is None:
             return
-        if exception is not None:
-            # only the kind of error: exception texts from libraries can hold personal data
-            message.options["outbox_error"] = f"{type(exception).__name__}: {_safe_text(exception)}"
-            return
         from advocacy.outbox import services as outbox
 
         with bound_app().app_context():
-            outbox.mark_done(outbox_id)
+            if exception is None:
+                outbox.mark_done(outbox_id)
+                return
+            # only the kind of error: exception texts from libraries can hold personal data
+            message.options["outbox_error"] = f"{type(exception).__name__}: {_safe_text(exception)}"
+            max_backoff = broker.get_actor(message.actor_name).options.get("max_backoff", 3_600_000)
+            outbox.hold_for_retry(outbox_id, message.message_id, timedelta(milliseconds=max_backoff))
 
     def after_nack(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy) -> None:
         """A nacked message has used up its retries: keep a failure record an operator can see."""

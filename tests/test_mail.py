@@ -70,3 +70,72 @@ def test_confirmation_goes_over_smtp_and_its_link_confirms(client, make_petition
     # the "confirmed" email followed over SMTP, with the withdraw link
     assert len(smtp_sink.messages) == 2
     assert parse_mail(smtp_sink.messages[1][2]).link("/withdraw/").startswith("https://petitions.test/withdraw/")
+
+
+class RefusingSink(Sink):
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        self.attempts = getattr(self, "attempts", 0) + 1
+        return "550 5.1.1 No such mailbox"
+
+
+def test_a_refused_address_ends_in_a_failure_record_without_retries(app, client, make_petition, drain, caplog):
+    from sqlalchemy import select
+
+    from advocacy.extensions import db
+    from advocacy.outbox.models import OutboxMessage
+    from advocacy.signatures.models import Signature, SignatureState
+
+    sink = RefusingSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    previous = app.config["SMTP_URL"]
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{controller.port}"
+    try:
+        assert sign(client, make_petition().slug, email="nobody.here@example.org").status_code == 303
+        drain()
+    finally:
+        app.config["SMTP_URL"] = previous
+        controller.stop()
+    assert sink.attempts == 1  # refused for good: not tried again
+    with app.app_context():
+        row = db.session.scalar(select(OutboxMessage))
+        assert row.done_at is None
+        assert row.failed_at is not None
+        assert row.last_error.startswith("PermanentDeliveryError: recipient refused by the SMTP server (550)")
+        assert "nobody.here" not in row.last_error
+        assert db.session.scalar(select(Signature.state)) == SignatureState.PENDING
+    assert "nobody.here" not in caplog.text
+
+
+def test_smtp_down_is_retried_and_the_signature_waits(app, client, make_petition, drain):
+    import time
+
+    from sqlalchemy import select
+
+    from advocacy.extensions import db
+    from advocacy.outbox import services as outbox
+    from advocacy.outbox.models import OutboxMessage
+    from advocacy.signatures.models import Signature, SignatureState
+
+    previous = app.config["SMTP_URL"]
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}?timeout=2"  # nobody listens there
+    try:
+        assert sign(client, make_petition().slug).status_code == 303
+        deadline = time.monotonic() + 20
+        with app.app_context():
+            while time.monotonic() < deadline:
+                row = db.session.scalar(select(OutboxMessage))
+                if row.attempts >= 1 and row.lease_until is not None:
+                    break
+                db.session.remove()
+                time.sleep(0.1)
+            db.session.remove()
+            row = db.session.scalar(select(OutboxMessage))
+            assert row.attempts >= 1
+            assert row.done_at is None
+            assert row.failed_at is None
+            # the retry holds the row: the relay does not add a second message beside it
+            assert outbox.relay_stale() == 0
+            assert db.session.scalar(select(Signature.state)) == SignatureState.PENDING
+    finally:
+        app.config["SMTP_URL"] = previous

@@ -30,6 +30,10 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
     dispatch_count: Mapped[int] = mapped_column(default=0)
     # set when handing the row to the broker failed: the relay sends it at its next pass
     needs_dispatch: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # the message that may run this row until lease_until: one at a time, and its own retries
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)

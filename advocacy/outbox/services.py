@@ -6,7 +6,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, event, func, or_, select, update
+from flask import current_app
+from sqlalchemy import and_, delete, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from advocacy.dbtypes import utcnow
@@ -15,9 +16,6 @@ from advocacy.outbox.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
-# a dispatched row not done after this long is sent again (its message was lost or its worker died);
-# longer than a job's first retries take, shorter than anyone waits for a confirmation email
-STALE_AFTER = timedelta(minutes=5)
 # done rows are kept this long for operators, failed ones longer
 KEEP_DONE = timedelta(days=7)
 KEEP_FAILED = timedelta(days=60)
@@ -68,14 +66,28 @@ def dispatch(outbox_id: int, actor_name: str, args: list[Any]) -> bool:
     return True
 
 
+def resend_after() -> timedelta:
+    """How long a sent row may go unclaimed, or a claimed one stay unfinished, before it is sent again."""
+    return timedelta(seconds=float(current_app.config["OUTBOX_RESEND_AFTER"]))
+
+
 def relay_stale(*, older_than: datetime | None = None) -> int:
-    """Send the rows the broker never took, and again those neither done nor failed since ``older_than``."""
-    cutoff = older_than or utcnow() - STALE_AFTER
+    """Send the rows the broker never took, and again those whose message was lost or whose worker died.
+
+    A row is sent again when it is neither done nor failed, and either its lease has run out or it was never
+    claimed and was last sent before ``older_than`` (by default ``resend_after()`` ago).
+    """
+    now = utcnow()
+    cutoff = older_than or now - resend_after()
     last_sent = func.coalesce(OutboxMessage.dispatched_at, OutboxMessage.created_at)
+    lost = or_(
+        OutboxMessage.needs_dispatch.is_(True),
+        and_(OutboxMessage.lease_until.is_(None), last_sent < cutoff),
+        OutboxMessage.lease_until < now,
+    )
     rows = db.session.execute(
         select(OutboxMessage.id, OutboxMessage.actor_name, OutboxMessage.args)
-        .where(OutboxMessage.done_at.is_(None), OutboxMessage.failed_at.is_(None),
-               or_(OutboxMessage.needs_dispatch.is_(True), last_sent < cutoff))
+        .where(OutboxMessage.done_at.is_(None), OutboxMessage.failed_at.is_(None), lost)
         .order_by(OutboxMessage.id)
         .limit(RELAY_BATCH)
     ).all()
@@ -95,16 +107,39 @@ def relay_stale(*, older_than: datetime | None = None) -> int:
     return sent
 
 
-def is_finished(outbox_id: int) -> bool:
-    row = db.session.get(OutboxMessage, outbox_id)
-    return row is None or row.done_at is not None or row.failed_at is not None
+def claim(outbox_id: int, message_id: str) -> bool:
+    """Let one message run the row: a free or expired lease, or the message's own (its retries keep it)."""
+    now = utcnow()
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == outbox_id, OutboxMessage.done_at.is_(None), OutboxMessage.failed_at.is_(None),
+            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now,
+                OutboxMessage.lease_owner == message_id),
+        )
+        .values(lease_owner=message_id, lease_until=now + resend_after(), attempts=OutboxMessage.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def hold_for_retry(outbox_id: int, message_id: str, wait: timedelta) -> None:
+    """A failed attempt that dramatiq will retry: keep the lease until the retry is due, and a bit."""
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id, OutboxMessage.lease_owner == message_id,
+               OutboxMessage.done_at.is_(None))
+        .values(lease_until=utcnow() + wait + resend_after())
+    )
+    db.session.commit()
 
 
 def mark_done(outbox_id: int) -> None:
     db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == outbox_id, OutboxMessage.done_at.is_(None))
-        .values(done_at=utcnow())
+        .values(done_at=utcnow(), lease_until=None)
     )
     db.session.commit()
 
@@ -113,7 +148,7 @@ def mark_failed(outbox_id: int, error: str) -> None:
     db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == outbox_id, OutboxMessage.done_at.is_(None))
-        .values(failed_at=utcnow(), last_error=error)
+        .values(failed_at=utcnow(), last_error=error, lease_until=None)
     )
     db.session.commit()
 
