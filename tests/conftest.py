@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import dramatiq
-from dramatiq.brokers.stub import StubBroker
 import pytest
+from dramatiq.brokers.stub import StubBroker
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
