@@ -116,9 +116,10 @@ class TokenExpired(TokenInvalid):
 
 
 # Each purpose has its own salt so a token minted for one action can never be replayed for another.
-TOKEN_PURPOSES = {
+# Seconds a token is valid; None: as long as what it names exists (a signer may withdraw at any time).
+TOKEN_PURPOSES: dict[str, int | None] = {
     "confirm-signature": 7 * 24 * 3600,
-    "withdraw-signature": 365 * 24 * 3600,
+    "withdraw-signature": None,
 }
 
 

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import pycountry
 from babel import Locale
-from flask import Flask, g, has_request_context, request
+from flask import Flask, Response, g, has_request_context, request
 from flask_babel import get_locale, refresh
 
 SUPPORTED_LOCALES = ("en", "uk", "ru")
@@ -64,7 +64,8 @@ _ALPHABETS = {
 
 def collation_key(text: str, locale: str) -> tuple[int, ...]:
     alphabet = _ALPHABETS.get(locale, "")
-    folded = text.casefold()
+    # apostrophes (Вʼєтнам) and hyphens do not take part in alphabetical order
+    folded = "".join(ch for ch in text.casefold() if ch not in "'ʼ’-")
     return tuple(0x10000 + alphabet.index(ch) if ch in alphabet else ord(ch) for ch in folded)
 
 
@@ -90,6 +91,15 @@ def init_app(app: Flask) -> None:
     # Flask-Babel caches the locale on the app context, which a request may share with an outer one
     # (a CLI command, a test): choose it afresh for every request.
     app.before_request(refresh)
+
+    @app.after_request
+    def _remember_explicit_choice(response: Response) -> Response:
+        """A ?lang= link (from an email, or shared) is an explicit choice: keep it for the next pages."""
+        chosen = normalize_locale(request.args.get("lang"))
+        if chosen and chosen != request.cookies.get(LOCALE_COOKIE) and not request.path.startswith("/api/"):
+            remember_locale(response, chosen)
+        return response
+
     app.jinja_env.globals.update(
         SUPPORTED_LOCALES=SUPPORTED_LOCALES,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
@@ -97,3 +107,8 @@ def init_app(app: Flask) -> None:
         country_name=country_name,
         localized=localized,
     )
+
+
+def remember_locale(response: Response, locale: str) -> None:
+    response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                        secure=request.is_secure)

@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from advocacy.events import services as events
 from advocacy.extensions import csrf, limiter
-from advocacy.i18n import LOCALE_COOKIE, current_locale, normalize_locale
+from advocacy.i18n import current_locale, normalize_locale, remember_locale
 from advocacy.petitions import services
 from advocacy.petitions.models import Petition
 from advocacy.petitions.services import PetitionNotFound
@@ -85,6 +85,5 @@ def set_language(code: str) -> Response:
     if locale is None:
         abort(404)
     response = make_response(redirect(_safe_next(request.args.get("next")), code=303))
-    response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
-                        secure=request.is_secure)
+    remember_locale(response, locale)
     return response

@@ -318,7 +318,7 @@ def invalidate(signature_id: int, reason: str) -> bool:
 
 def purge_expired_pending(now: datetime | None = None) -> int:
     """Delete pending signatures whose confirmation link has expired: nobody confirmed, nothing is kept."""
-    cutoff = (now or utcnow()) - timedelta(seconds=TOKEN_PURPOSES["confirm-signature"])
+    cutoff = (now or utcnow()) - timedelta(seconds=TOKEN_PURPOSES["confirm-signature"] or 0)
     result = db.session.execute(
         delete(Signature).where(Signature.state == SignatureState.PENDING, Signature.created_at < cutoff)
     )

@@ -104,3 +104,18 @@ def test_draft_petition_is_not_public(client, make_petition):
     petition = make_petition(status=PetitionStatus.DRAFT)
     assert client.get(f"/p/{petition.slug}").status_code == 404
     assert client.get(f"/api/v1/petitions/{petition.slug}").status_code == 404
+
+
+def test_an_error_on_an_optional_field_is_shown(client, make_petition):
+    petition = make_petition()
+    response = sign(client, petition.slug, postcode="!!!")
+    assert response.status_code == 400
+    assert "letters, digits, spaces or hyphens" in field_error(response.get_data(as_text=True), "postcode")
+
+
+def test_a_lang_link_is_remembered_through_signing(client, make_petition):
+    petition = make_petition()
+    assert client.get(f"/p/{petition.slug}?lang=uk").status_code == 200
+    response = sign(client, petition.slug)
+    assert response.status_code == 303
+    assert '<html lang="uk">' in client.get(response.headers["Location"]).get_data(as_text=True)

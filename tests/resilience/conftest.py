@@ -1,0 +1,275 @@
+"""A real deployment in miniature: gunicorn, `advocacy worker`, a private redis-server, PostgreSQL, SMTP.
+
+Every process is real, so the tests can stop the broker, refuse mail or kill a worker mid-job and watch what
+users would see. The Redis here is our own (on a free port), so stopping it disturbs nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import http.cookiejar
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+PG_BASE = os.environ.get("ADVOCACY_TEST_DATABASE_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TOKEN_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+PETITION = "free-ukrainian-civilians"
+
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables() -> None:
+    """These tests run against their own database, not the session app's."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+class Sink:
+    """An SMTP server that accepts a message only once it has answered 250 to DATA.
+
+    ``delay`` holds the answer; a client that dies meanwhile cancels the handler, so nothing is recorded,
+    as with a real mail server that never acknowledged the message.
+    """
+
+    def __init__(self) -> None:
+        self.accepted: list[bytes] = []
+        self.delay = 0.0
+        self.data_started = threading.Event()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.data_started.set()
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        self.accepted.append(envelope.content)
+        return "250 OK"
+
+
+class SmtpServer:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.sink = Sink()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@dataclass
+class Process:
+    args: list[str]
+    env: dict[str, str]
+    log: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, sig)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+
+@dataclass
+class Stack:
+    tmp: Path
+    env: dict[str, str]
+    web_url: str
+    db: Engine
+    redis: Process
+    web: Process
+    smtp: SmtpServer
+    workers: list[Process] = field(default_factory=list)
+
+    def start_worker(self) -> Process:
+        worker = Process([str(BIN / "advocacy"), "worker", "--processes", "1", "--threads", "2"], self.env,
+                         self.tmp / f"worker-{len(self.workers)}.log")
+        worker.start()
+        self.workers.append(worker)
+        return worker
+
+    def start_redis(self) -> None:
+        self.redis.start()
+        port = int(self.env["ADVOCACY_BROKER_URL"].rsplit(":", 1)[1].split("/")[0])
+        wait_for(lambda: _port_open(port), 20, "redis-server")
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}" for p in sorted(self.tmp.glob("*.log")))
+
+    def scalar(self, sql: str) -> Any:
+        with self.db.connect() as conn:
+            return conn.execute(text(sql)).scalar()
+
+    # --- a person with a browser -------------------------------------------------------------------
+    def browser(self) -> Browser:
+        return Browser(self.web_url)
+
+
+class Browser:
+    """Cookies kept, forms posted as a browser does (urllib follows the 303 with a GET)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with self.opener.open(self.base + path, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def post(self, path: str, data: dict[str, str]) -> tuple[int, str]:
+        body = urllib.parse.urlencode(data).encode()
+        try:
+            with self.opener.open(urllib.request.Request(self.base + path, data=body), timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def sign(self, email: str, country: str = "UA") -> tuple[int, str]:
+        status, page = self.get(f"/p/{PETITION}")
+        assert status == 200
+        token = TOKEN_RE.search(page)
+        assert token
+        return self.post(f"/p/{PETITION}", {"full_name": "Iryna Test", "email": email, "country": country,
+                                            "csrf_token": token.group(1)})
+
+    def confirm_page(self, link: str) -> str:
+        status, page = self.get(link.removeprefix(self.base))
+        assert status == 200, page
+        token = TOKEN_RE.search(page)
+        assert token
+        return token.group(1)
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def confirm_link(raw: bytes) -> str:
+    import email
+    import email.policy
+
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    match = re.search(r"https?://\S+/confirm/\S+", str(body.get_content()))  # type: ignore[union-attr]
+    assert match
+    return match.group(0)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def stack(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Stack]:
+    redis_server = shutil.which("redis-server")
+    assert redis_server, "redis-server is needed for the resilience tests (Debian package redis-server)"
+    db_name = f"advocacy_resilience_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{db_name}"'))
+    db_url = make_url(PG_BASE).set(database=db_name).render_as_string(hide_password=False)
+    redis_port, web_port, smtp_port = free_port(), free_port(), free_port()
+    key = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADVOCACY_")}
+    env.update({
+        "ADVOCACY_INSTANCE_PATH": str(tmp_path / "instance"),
+        "ADVOCACY_DATABASE_URL": db_url,
+        "ADVOCACY_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "ADVOCACY_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}?timeout=10",
+        "ADVOCACY_BASE_URL": f"http://127.0.0.1:{web_port}",
+        "ADVOCACY_SECRET_KEY": "resilience-secret",
+        "ADVOCACY_DATA_KEYS": f"r1:{key}",
+        "ADVOCACY_BLIND_INDEX_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        "ADVOCACY_OUTBOX_RESEND_AFTER": "4",
+        "ADVOCACY_RATE_LIMITS": "off",
+    })
+    for command in (["db", "upgrade"], ["demo"]):
+        subprocess.run([str(BIN / "advocacy"), *command], cwd=ROOT, env=env, check=True, capture_output=True,
+                       timeout=120)
+    redis = Process([redis_server, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+                     "--appendonly", "no"], env, tmp_path / "redis.log")
+    web = Process([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{web_port}", "--graceful-timeout", "5",
+                   "wsgi:app"], env, tmp_path / "web.log")
+    engine = create_engine(db_url)
+    smtp = SmtpServer(smtp_port)
+    result = Stack(tmp_path, env, f"http://127.0.0.1:{web_port}", engine, redis, web, smtp)
+    try:
+        result.start_redis()
+        web.start()
+        wait_for(lambda: _port_open(web_port), 60, "gunicorn")
+        yield result
+    finally:
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            sys.stderr.write(result.logs())
+        for worker in result.workers:
+            worker.stop()
+        web.stop()
+        redis.stop()
+        smtp.stop()
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+        admin.dispose()

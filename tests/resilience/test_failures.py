@@ -1,0 +1,97 @@
+"""Nothing lost, nothing twice: the broker stopped, SMTP down or refusing, a worker killed mid-job."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.resilience.conftest import PETITION, Stack, confirm_link, wait_for
+
+pytestmark = pytest.mark.resilience
+
+SIGNATURE_STATE = "SELECT state FROM signatures WHERE id = (SELECT max(id) FROM signatures)"
+OUTBOX_ROW = "SELECT {} FROM outbox ORDER BY id LIMIT 1"
+
+
+def test_signing_works_with_the_broker_stopped_and_the_mail_follows_once(stack: Stack):
+    stack.smtp.start()
+    stack.start_worker()
+    stack.redis.stop()
+
+    status, page = stack.browser().sign("broker.down@example.org")
+    assert status == 200
+    assert 'href="/p/free-ukrainian-civilians"' in page  # the "check your email" page
+    assert stack.scalar(SIGNATURE_STATE) == "pending"
+    assert stack.scalar(OUTBOX_ROW.format("needs_dispatch")) is True
+    time.sleep(3)
+    assert stack.smtp.sink.accepted == []
+
+    stack.start_redis()
+    wait_for(lambda: stack.smtp.sink.accepted, 60, "the confirmation after the broker came back")
+    assert stack.scalar(OUTBOX_ROW.format("done_at IS NOT NULL")) is True
+    time.sleep(6)  # longer than the resend window: still one email
+    assert len(stack.smtp.sink.accepted) == 1
+
+
+def test_smtp_down_is_retried_with_backoff_and_nothing_is_lost(stack: Stack):
+    stack.start_worker()
+    status, _ = stack.browser().sign("smtp.down@example.org")
+    assert status == 200
+    wait_for(lambda: stack.scalar(OUTBOX_ROW.format("attempts")) >= 1, 30, "a first delivery attempt")
+    assert stack.scalar(OUTBOX_ROW.format("done_at IS NULL AND failed_at IS NULL")) is True
+    assert stack.scalar(SIGNATURE_STATE) == "pending"
+
+    stack.smtp.start()
+    wait_for(lambda: stack.smtp.sink.accepted, 90, "delivery once SMTP is back")
+    assert stack.scalar(OUTBOX_ROW.format("attempts")) >= 2
+    time.sleep(6)
+    assert len(stack.smtp.sink.accepted) == 1
+    # and the emailed link confirms
+    browser = stack.browser()
+    link = confirm_link(stack.smtp.sink.accepted[0])
+    token = browser.confirm_page(link)
+    assert browser.post(link.removeprefix(stack.web_url), {"csrf_token": token})[0] == 200
+    assert stack.scalar(SIGNATURE_STATE) == "confirmed"
+
+
+def test_a_worker_killed_mid_job_has_the_job_redone_once(stack: Stack):
+    stack.smtp.sink.delay = 4.0  # the mail server takes its time to answer DATA
+    stack.smtp.start()
+    first = stack.start_worker()
+    stack.browser().sign("killed.worker@example.org")
+    assert stack.smtp.sink.data_started.wait(30), "the worker never reached the mail server"
+    first.kill()  # SIGKILL in the middle of the SMTP conversation
+    time.sleep(stack.smtp.sink.delay + 1)
+    assert stack.smtp.sink.accepted == []
+    assert stack.scalar(OUTBOX_ROW.format("done_at IS NULL")) is True
+
+    stack.smtp.sink.delay = 0
+    stack.start_worker()
+    wait_for(lambda: stack.smtp.sink.accepted, 90, "the job redone by another worker")
+    time.sleep(6)
+    assert len(stack.smtp.sink.accepted) == 1
+    assert stack.scalar(OUTBOX_ROW.format("attempts")) == 2
+    assert stack.scalar(SIGNATURE_STATE) == "pending"
+
+
+def test_parallel_confirmations_over_http_count_once(stack: Stack):
+    stack.smtp.start()
+    stack.start_worker()
+    before = stack.scalar(f"SELECT coalesce(sum(count), 0) FROM tally_shards t JOIN petitions p "
+                          f"ON p.id = t.petition_id WHERE p.slug = '{PETITION}'")
+    browser = stack.browser()
+    browser.sign("many.clicks@example.org", country="LT")
+    wait_for(lambda: stack.smtp.sink.accepted, 60, "the confirmation email")
+    link = confirm_link(stack.smtp.sink.accepted[0])
+    token = browser.confirm_page(link)
+    path = link.removeprefix(stack.web_url)
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(lambda _: browser.post(path, {"csrf_token": token})[0], range(16)))
+    assert statuses == [200] * 16
+    after = stack.scalar(f"SELECT sum(count) FROM tally_shards t JOIN petitions p "
+                         f"ON p.id = t.petition_id WHERE p.slug = '{PETITION}'")
+    assert after == before + 1
+    assert stack.scalar(f"SELECT count(*) FROM signatures s JOIN petitions p ON p.id = s.petition_id "
+                        f"WHERE s.state = 'confirmed' AND p.slug = '{PETITION}'") == before + 1
