@@ -79,8 +79,9 @@ def test_a_worker_killed_mid_job_has_the_job_redone_once(stack: Stack):
 def test_parallel_confirmations_over_http_count_once(stack: Stack):
     stack.smtp.start()
     stack.start_worker()
-    before = stack.scalar(f"SELECT coalesce(sum(count), 0) FROM tally_shards t JOIN petitions p "
-                          f"ON p.id = t.petition_id WHERE p.slug = '{PETITION}'")
+    tally = ("SELECT coalesce(sum(count), 0) FROM tally_shards t JOIN petitions p ON p.id = t.petition_id "
+             "WHERE p.slug = :slug")
+    before = stack.scalar(tally, slug=PETITION)
     browser = stack.browser()
     browser.sign("many.clicks@example.org", country="LT")
     wait_for(lambda: stack.smtp.sink.accepted, 60, "the confirmation email")
@@ -90,8 +91,7 @@ def test_parallel_confirmations_over_http_count_once(stack: Stack):
     with ThreadPoolExecutor(16) as pool:
         statuses = list(pool.map(lambda _: browser.post(path, {"csrf_token": token})[0], range(16)))
     assert statuses == [200] * 16
-    after = stack.scalar(f"SELECT sum(count) FROM tally_shards t JOIN petitions p "
-                         f"ON p.id = t.petition_id WHERE p.slug = '{PETITION}'")
-    assert after == before + 1
-    assert stack.scalar(f"SELECT count(*) FROM signatures s JOIN petitions p ON p.id = s.petition_id "
-                        f"WHERE s.state = 'confirmed' AND p.slug = '{PETITION}'") == before + 1
+    assert stack.scalar(tally, slug=PETITION) == before + 1
+    confirmed = ("SELECT count(*) FROM signatures s JOIN petitions p ON p.id = s.petition_id "
+                 "WHERE s.state = 'confirmed' AND p.slug = :slug")
+    assert stack.scalar(confirmed, slug=PETITION) == before + 1
