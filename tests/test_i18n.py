@@ -95,5 +95,9 @@ def test_catalog_is_complete_and_compiled(locale, tmp_path):
     assert not catalog.fuzzy
     with (po_path.with_suffix(".mo")).open("rb") as fh:
         compiled = read_mo(fh)
-    stale = [m.id for m in catalog if m.id and (m.id not in compiled or compiled[m.id].string != m.string)]
+    def as_tuple(value: object) -> object:
+        return tuple(value) if isinstance(value, list | tuple) else value
+
+    stale = [m.id for m in catalog
+             if m.id and (m.id not in compiled or as_tuple(compiled[m.id].string) != as_tuple(m.string))]
     assert stale == []
