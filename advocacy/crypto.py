@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -51,7 +52,10 @@ class Keyring:
         key = self.data_keys.get(kid)
         if key is None:
             raise DecryptionError(f"no data key {kid!r} configured")
-        return AESGCM(key).decrypt(nonce, blob[14 + kid_len :], header + context).decode()
+        try:
+            return AESGCM(key).decrypt(nonce, blob[14 + kid_len :], header + context).decode()
+        except InvalidTag as exc:
+            raise DecryptionError("ciphertext altered or sealed under another key") from exc
 
     def blind_index(self, value: str, *, purpose: str) -> str:
         message = purpose.encode() + b"\x00" + value.encode()
