@@ -143,7 +143,7 @@ class Stack:
 
     def start_redis(self) -> None:
         self.redis.start()
-        port = int(self.env["ADVOCACY_BROKER_URL"].rsplit(":", 1)[1].split("/")[0])
+        port = int(self.redis.args[self.redis.args.index("--port") + 1])
         wait_for(lambda: _port_open(port), 20, "redis-server")
 
     def logs(self) -> str:
@@ -232,13 +232,15 @@ def stack(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Stack]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{db_name}"'))
     db_url = make_url(PG_BASE).set(database=db_name).render_as_string(hide_password=False)
+    broker_kind = getattr(request, "param", "redis")
     redis_port, web_port, smtp_port = free_port(), free_port(), free_port()
     key = base64.urlsafe_b64encode(os.urandom(32)).decode()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ADVOCACY_")}
     env.update({
         "ADVOCACY_INSTANCE_PATH": str(tmp_path / "instance"),
         "ADVOCACY_DATABASE_URL": db_url,
-        "ADVOCACY_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "ADVOCACY_BROKER_URL": (f"redis://127.0.0.1:{redis_port}/0" if broker_kind == "redis"
+                                else "amqp://guest:guest@127.0.0.1:5672/%2F"),
         "ADVOCACY_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}?timeout=10",
         "ADVOCACY_BASE_URL": f"http://127.0.0.1:{web_port}",
         "ADVOCACY_SECRET_KEY": "resilience-secret",

@@ -95,3 +95,17 @@ def test_parallel_confirmations_over_http_count_once(stack: Stack):
     confirmed = ("SELECT count(*) FROM signatures s JOIN petitions p ON p.id = s.petition_id "
                  "WHERE s.state = 'confirmed' AND p.slug = :slug")
     assert stack.scalar(confirmed, slug=PETITION) == before + 1
+
+
+@pytest.mark.parametrize("stack", ["amqp"], indirect=True)
+def test_the_same_code_runs_on_rabbitmq(stack: Stack):
+    assert stack.env["ADVOCACY_BROKER_URL"].startswith("amqp://")
+    stack.smtp.start()
+    stack.start_worker()
+    browser = stack.browser()
+    assert browser.sign("rabbit@example.org", country="GE")[0] == 200
+    wait_for(lambda: stack.smtp.sink.accepted, 60, "the confirmation through RabbitMQ")
+    link = confirm_link(stack.smtp.sink.accepted[0])
+    assert browser.post(link.removeprefix(stack.web_url), {"csrf_token": browser.confirm_page(link)})[0] == 200
+    assert stack.scalar(SIGNATURE_STATE) == "confirmed"
+    wait_for(lambda: len(stack.smtp.sink.accepted) == 2, 60, "the 'confirmed' email with the withdraw link")
