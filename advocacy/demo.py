@@ -270,7 +270,7 @@ def load_demo(seed: int = 2025) -> str:
             ))
             added += 1
         db.session.flush()
-        tallies.reconcile(petition.id)
+        tallies.reconcile(petition.id, expected=True)
     db.session.commit()
     tallies.forget_cached()
     return f"demo data loaded: 1 campaign, {len(TARGETS)} targets, {len(PETITIONS)} petitions, {added} new signatures"
