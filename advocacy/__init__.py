@@ -62,6 +62,8 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
         RATELIMIT_SWALLOW_ERRORS=True,
         OUTBOX_RESEND_AFTER=settings.outbox_resend_after,
         TALLY_CACHE_SECONDS=3,
+        # petition pages and API answers are shared by all readers of a language for this long
+        PAGE_CACHE_SECONDS=3,
         JSON_SORT_KEYS=False,
     )
     app.config.update(config)

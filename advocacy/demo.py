@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from advocacy import cache
 from advocacy.dbtypes import utcnow
 from advocacy.events.demo import load_demo_events
 from advocacy.extensions import db
@@ -272,5 +273,5 @@ def load_demo(seed: int = 2025) -> str:
         db.session.flush()
         tallies.reconcile(petition.id, expected=True)
     db.session.commit()
-    tallies.forget_cached()
+    cache.clear_all()
     return f"demo data loaded: 1 campaign, {len(TARGETS)} targets, {len(PETITIONS)} petitions, {added} new signatures"

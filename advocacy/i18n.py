@@ -73,9 +73,13 @@ def is_country(code: str | None) -> bool:
     return bool(code) and code in _iso_codes()
 
 
+@lru_cache(maxsize=len(SUPPORTED_LOCALES))
+def _country_names(locale: str) -> dict[str, str]:
+    return dict(countries(locale))
+
+
 def country_name(code: str, locale: str | None = None) -> str:
-    locale = locale or current_locale()
-    return dict(countries(locale)).get(code, code)
+    return _country_names(locale or current_locale()).get(code, code)
 
 
 def localized(values: dict[str, str] | None, locale: str | None = None) -> str:

@@ -25,11 +25,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from advocacy import create_app
+from advocacy import cache, create_app
 from advocacy.config import Settings
 from advocacy.extensions import db, limiter
 from advocacy.queue import broker
-from advocacy.tallies import services as tallies
 
 TEST_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
 BASE_URL = "https://petitions.test"
@@ -52,7 +51,7 @@ def settings_for_tests(instance: Path, database_url: str | None = None) -> Setti
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     instance = tmp_path_factory.mktemp("instance")
     settings = settings_for_tests(instance, os.environ.get("ADVOCACY_TEST_DATABASE_URL"))
-    app = create_app({"TESTING": True, "TALLY_CACHE_SECONDS": 0}, settings=settings)
+    app = create_app({"TESTING": True, "TALLY_CACHE_SECONDS": 0, "PAGE_CACHE_SECONDS": 0}, settings=settings)
     # limits are set up, then switched off: tests sign many times from one address; one test turns them on
     limiter.enabled = False
     with app.app_context():
@@ -93,7 +92,7 @@ def _clean_tables(app: Flask) -> None:
             else:
                 for table in reversed(db.metadata.sorted_tables):
                     conn.execute(table.delete())
-    tallies.forget_cached()
+    cache.clear_all()
     for path in app.config["MAIL_DIR"].glob("*.eml"):
         path.unlink()
     return

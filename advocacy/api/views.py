@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, jsonify
+from flask import Blueprint, abort, current_app
 from flask.wrappers import Response
 
+from advocacy.cache import TTLCache
 from advocacy.i18n import country_name, current_locale
 from advocacy.petitions import services
 from advocacy.petitions.models import Petition
@@ -29,7 +32,14 @@ def _summary(petition: Petition, locale: str) -> dict[str, Any]:
     }
 
 
-def _cached(response: Response) -> Response:
+# Answers are the same for everybody in a language: each is built once every few seconds.
+_answers: TTLCache[bytes] = TTLCache(maxsize=512)
+
+
+def _shared(key: tuple[str, ...], build: Callable[[], dict[str, Any]]) -> Response:
+    body = _answers.get_or_make(key, float(current_app.config["PAGE_CACHE_SECONDS"]),
+                                lambda: json.dumps(build(), ensure_ascii=False).encode())
+    response = Response(body, mimetype="application/json")
     response.cache_control.public = True
     response.cache_control.max_age = 5
     response.headers["Access-Control-Allow-Origin"] = "*"
@@ -39,26 +49,34 @@ def _cached(response: Response) -> Response:
 @bp.get("/petitions")
 def petitions() -> Response:
     locale = current_locale()
-    items = []
-    for petition in services.public_petitions(only_open=True):
-        item = _summary(petition, locale)
-        item["signature_count"] = tallies.tally(petition.id).total
-        items.append(item)
-    return _cached(jsonify({"petitions": items, "lang": locale}))
+
+    def build() -> dict[str, Any]:
+        items = []
+        for petition in services.public_petitions(only_open=True):
+            item = _summary(petition, locale)
+            item["signature_count"] = tallies.tally(petition.id).total
+            items.append(item)
+        return {"petitions": items, "lang": locale}
+
+    return _shared(("list", locale), build)
 
 
 @bp.get("/petitions/<slug>")
 def petition(slug: str) -> Response:
-    try:
-        found = services.get_petition(slug)
-    except PetitionNotFound:
-        abort(404)
     locale = current_locale()
-    tally = tallies.tally(found.id)
-    item = _summary(found, locale)
-    item["signature_count"] = tally.total
-    item["signatures_by_country"] = [
-        {"code": code, "name": country_name(code, locale), "count": count} for code, count in tally.ranked()
-    ]
-    item["lang"] = locale
-    return _cached(jsonify(item))
+
+    def build() -> dict[str, Any]:
+        try:
+            found = services.get_petition(slug)
+        except PetitionNotFound:
+            abort(404)
+        tally = tallies.tally(found.id)
+        item = _summary(found, locale)
+        item["signature_count"] = tally.total
+        item["signatures_by_country"] = [
+            {"code": code, "name": country_name(code, locale), "count": count} for code, count in tally.ranked()
+        ]
+        item["lang"] = locale
+        return item
+
+    return _shared(("petition", slug, locale), build)

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, make_response, redirect, render_template, request, url_for
+from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from advocacy.cache import TTLCache
 from advocacy.events import services as events
 from advocacy.extensions import csrf, limiter
 from advocacy.i18n import current_locale, normalize_locale, remember_locale
@@ -38,15 +40,31 @@ def _render_petition(petition: Petition, form: SignForm, status: int = 200) -> t
                            upcoming_events=events.upcoming(petition_id=petition.id, limit=5)), status
 
 
+# A petition page is the same for every reader in a language but for the form's CSRF token: it is rendered
+# once every few seconds with a placeholder, and each reader gets the copy with a token of their own.
+_page_cache: TTLCache[str] = TTLCache(maxsize=512)
+_TOKEN_PLACEHOLDER = "advocacy-csrf-token-placeholder"  # noqa: S105 (a marker, not a secret)
+
+
+def _shared_petition_page(slug: str) -> str:
+    petition = _petition_or_404(slug)
+    form = SignForm(locale=current_locale(), postcode_required=petition.postcode_required)
+    form.csrf_token.current_token = _TOKEN_PLACEHOLDER
+    return _render_petition(petition, form)[0]
+
+
 # The sign form checks its own CSRF token so that an expired token re-shows the form with what was typed.
 @bp.route("/p/<slug>", methods=["GET", "POST"])
 @csrf.exempt
 @limiter.limit("20 per minute; 200 per hour", methods=["POST"])
 def show(slug: str) -> tuple[str, int] | WerkzeugResponse:
+    if request.method == "GET":
+        key = (slug, current_locale(), request.query_string)
+        page = _page_cache.get_or_make(key, float(current_app.config["PAGE_CACHE_SECONDS"]),
+                                       lambda: _shared_petition_page(slug))
+        return page.replace(_TOKEN_PLACEHOLDER, generate_csrf()), 200
     petition = _petition_or_404(slug)
     form = SignForm(locale=current_locale(), postcode_required=petition.postcode_required)
-    if request.method == "GET":
-        return _render_petition(petition, form)
     if not form.validate():
         return _render_petition(petition, form, 400)
     try:

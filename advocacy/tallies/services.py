@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
-import time
 from dataclasses import dataclass
 
 from flask import current_app
@@ -17,6 +15,7 @@ from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from advocacy.cache import TTLCache
 from advocacy.extensions import db
 from advocacy.tallies.models import SHARDS, TallyShard
 
@@ -47,38 +46,26 @@ def add(petition_id: int, country: str, delta: int) -> None:
     db.session.execute(stmt)
 
 
-_cache: dict[int, tuple[float, Tally]] = {}
-_cache_lock = threading.Lock()
+_cache: TTLCache[Tally] = TTLCache()
 
 
 def tally(petition_id: int) -> Tally:
-    ttl = float(current_app.config["TALLY_CACHE_SECONDS"])
-    now = time.monotonic()
-    if ttl > 0:
-        with _cache_lock:
-            hit = _cache.get(petition_id)
-        if hit and hit[0] > now:
-            return hit[1]
+    return _cache.get_or_make(petition_id, float(current_app.config["TALLY_CACHE_SECONDS"]),
+                              lambda: _count(petition_id))
+
+
+def _count(petition_id: int) -> Tally:
     rows = db.session.execute(
         select(TallyShard.country, func.sum(TallyShard.count))
         .where(TallyShard.petition_id == petition_id)
         .group_by(TallyShard.country)
     ).all()
     by_country = {country: int(count) for country, count in rows if count}
-    result = Tally(total=sum(by_country.values()), by_country=by_country)
-    if ttl > 0:
-        with _cache_lock:
-            _cache[petition_id] = (now + ttl, result)
-    return result
+    return Tally(total=sum(by_country.values()), by_country=by_country)
 
 
 def totals(petition_ids: list[int]) -> dict[int, int]:
     return {pid: tally(pid).total for pid in petition_ids}
-
-
-def forget_cached() -> None:
-    with _cache_lock:
-        _cache.clear()
 
 
 def _drift(petition_id: int | None) -> list[tuple[int, str, int]]:

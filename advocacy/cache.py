@@ -1,0 +1,52 @@
+"""A small in-process cache with expiry, for what pages show for a few seconds (tallies, rendered pages)."""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
+
+V = TypeVar("V")
+
+
+class TTLCache(Generic[V]):
+    """Least-recently-used entries beyond ``maxsize`` are dropped, so odd keys cannot fill memory."""
+
+    def __init__(self, maxsize: int = 1024) -> None:
+        self.maxsize = maxsize
+        self._entries: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
+        self._lock = threading.Lock()
+        _all.add(self)
+
+    def get_or_make(self, key: Hashable, ttl: float, make: Callable[[], V]) -> V:
+        if ttl <= 0:
+            return make()
+        now = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] > now:
+                self._entries.move_to_end(key)
+                return hit[1]
+        value = make()
+        with self._lock:
+            self._entries[key] = (now + ttl, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_all: weakref.WeakSet[TTLCache[Any]] = weakref.WeakSet()
+
+
+def clear_all() -> None:
+    """Forget everything every cache of this process holds (after loading data, and between tests)."""
+    for cache in list(_all):
+        cache.clear()
