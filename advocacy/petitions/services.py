@@ -17,9 +17,8 @@ class PetitionNotFound(LookupError):
 
 
 def get_petition(slug: str, *, include_drafts: bool = False) -> Petition:
-    petition = db.session.scalar(
-        select(Petition).where(Petition.slug == slug).options(selectinload(Petition.targets))
-    )
+    # targets load when a page or answer shows them; signing, the busiest caller, does not need them
+    petition = db.session.scalar(select(Petition).where(Petition.slug == slug))
     if petition is None or (petition.status == PetitionStatus.DRAFT and not include_drafts):
         raise PetitionNotFound(slug)
     return petition
