@@ -18,21 +18,30 @@ class TTLCache(Generic[V]):
     def __init__(self, maxsize: int = 1024) -> None:
         self.maxsize = maxsize
         self._entries: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
+        self._refreshing: set[Hashable] = set()
         self._lock = threading.Lock()
         _all.add(self)
 
     def get_or_make(self, key: Hashable, ttl: float, make: Callable[[], V]) -> V:
+        """The cached value; when it has expired one caller makes a new one while the others keep getting
+        the old one, so a busy page is never rebuilt by every thread at once."""
         if ttl <= 0:
             return make()
         now = time.monotonic()
         with self._lock:
             hit = self._entries.get(key)
-            if hit is not None and hit[0] > now:
+            if hit is not None:
                 self._entries.move_to_end(key)
-                return hit[1]
-        value = make()
+                if hit[0] > now or key in self._refreshing:
+                    return hit[1]
+            self._refreshing.add(key)
+        try:
+            value = make()
+        finally:
+            with self._lock:
+                self._refreshing.discard(key)
         with self._lock:
-            self._entries[key] = (now + ttl, value)
+            self._entries[key] = (time.monotonic() + ttl, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self.maxsize:
                 self._entries.popitem(last=False)
