@@ -10,8 +10,12 @@ import smtplib
 import ssl
 import uuid
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.header import Header
+from email.message import EmailMessage, Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import SMTPUTF8 as SMTP_POLICY
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -50,25 +54,51 @@ def render(name: str, locale: str, **context: Any) -> RenderedEmail:
     return RenderedEmail(" ".join(subject.split()), text, html)
 
 
-def build_message(to: str, email: RenderedEmail, *, locale: str, message_key: str | None = None) -> EmailMessage:
-    """``message_key`` makes the Message-ID stable, so a send that is redone after a crash is recognisably the
-    same message (mail systems fold duplicates with one Message-ID)."""
+def build_message(to: str, email: RenderedEmail, *, locale: str, message_key: str | None = None) -> Message:
+    """The MIME message, text and HTML alternatives.
+
+    ``message_key`` makes the Message-ID stable, so a send that is redone after a crash is recognisably the
+    same message (mail systems fold duplicates with one Message-ID).
+    """
     domain = urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
-    message = EmailMessage()
-    message["From"] = current_app.config["MAIL_FROM"]
+    sender = current_app.config["MAIL_FROM"]
+    headers = {
+        "Date": format_datetime(utcnow()),
+        "Message-ID": f"<{message_key}@{domain}>" if message_key else make_msgid(domain=domain),
+        "Auto-Submitted": "auto-generated",
+        "Content-Language": locale,
+    }
+    if not (to.isascii() and parseaddr(sender)[1].isascii()):
+        return _build_international(to, sender, email, headers)
+    # the classic MIME classes build a message about four times faster than EmailMessage, which parses every
+    # header it is given; that matters when a petition goes viral
+    message = MIMEMultipart("alternative")
+    name, address = parseaddr(sender)
+    message["From"] = formataddr((name, address), charset="utf-8")
     message["To"] = to
-    message["Subject"] = email.subject
-    message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = f"<{message_key}@{domain}>" if message_key else make_msgid(domain=domain)
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(email.text)
-    message.add_alternative(email.html, subtype="html")
-    # after the body: set_content clears every Content-* header
-    message["Content-Language"] = locale
+    message["Subject"] = Header(email.subject, "utf-8").encode()
+    for key, value in headers.items():
+        message[key] = value
+    message.attach(MIMEText(email.text, "plain", "utf-8"))
+    message.attach(MIMEText(email.html, "html", "utf-8"))
     return message
 
 
-def send(message: EmailMessage) -> None:
+def _build_international(to: str, sender: str, email: RenderedEmail, headers: dict[str, str]) -> Message:
+    """Addresses with non-ASCII characters need SMTPUTF8, which EmailMessage handles."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = email.subject
+    message.set_content(email.text)
+    message.add_alternative(email.html, subtype="html")
+    # after the body: set_content clears every Content-* header
+    for key, value in headers.items():
+        message[key] = value
+    return message
+
+
+def send(message: Message) -> None:
     smtp_url = current_app.config.get("SMTP_URL")
     if smtp_url:
         _send_smtp(smtp_url, message)
@@ -76,19 +106,20 @@ def send(message: EmailMessage) -> None:
         _write_eml(message)
 
 
-def _write_eml(message: EmailMessage) -> None:
+def _write_eml(message: Message) -> None:
     folder = current_app.config["MAIL_DIR"]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.eml"
     # written under a temporary name and renamed, so a reader never sees half a message
     partial = path.with_suffix(".part")
-    partial.write_bytes(bytes(message))
+    policy = SMTP_POLICY if isinstance(message, EmailMessage) else None
+    partial.write_bytes(message.as_bytes(policy=policy))
     partial.replace(path)
     # the file name says nothing about the recipient
     log.info("mail written to %s", path)
 
 
-def _deliver_smtp(url: str, message: EmailMessage) -> None:
+def _deliver_smtp(url: str, message: Message) -> None:
     parts = urlsplit(url)
     options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     host = parts.hostname or "localhost"
@@ -108,7 +139,7 @@ def _deliver_smtp(url: str, message: EmailMessage) -> None:
         client.send_message(message)
 
 
-def _send_smtp(url: str, message: EmailMessage) -> None:
+def _send_smtp(url: str, message: Message) -> None:
     """Send, and turn smtplib's errors (whose text can hold the address) into ours, which never do."""
     try:
         _deliver_smtp(url, message)

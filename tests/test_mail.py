@@ -139,3 +139,28 @@ def test_smtp_down_is_retried_and_the_signature_waits(app, client, make_petition
             assert db.session.scalar(select(Signature.state)) == SignatureState.PENDING
     finally:
         app.config["SMTP_URL"] = previous
+        with app.app_context():
+            # the retry still scheduled must not send into the next test
+            outbox.mark_failed(db.session.scalar(select(OutboxMessage.id)), "test over")
+
+
+def test_mail_in_ukrainian_reads_back_intact(client, make_petition, drain, mailbox):
+    petition = make_petition()
+    client.get("/language/uk")
+    sign(client, petition.slug, full_name="Олена Коваленко")
+    drain()
+    mail = mailbox()[0]
+    assert mail.message["Content-Language"] == "uk"
+    assert petition.title["uk"] in mail.subject
+    assert "Олена Коваленко" in mail.text
+    assert "Олена Коваленко" in mail.html
+    assert mail.message["Message-ID"].startswith("<outbox-")
+
+
+def test_an_internationalized_address_gets_its_mail(client, make_petition, drain, mailbox):
+    petition = make_petition()
+    assert sign(client, petition.slug, email="олена@приклад.укр").status_code == 303
+    drain()
+    mails = mailbox()
+    assert len(mails) == 1
+    assert mails[0].to == "олена@приклад.укр"
