@@ -10,8 +10,8 @@ import click
 from flask.cli import with_appcontext
 
 from advocacy.events import ical, services
-from advocacy.events.models import EventKind
-from advocacy.events.services import EventDetails, EventNotFound, EventRejected
+from advocacy.events.models import EventDetails, EventKind
+from advocacy.events.services import EventNotFound, EventRejected
 
 KINDS = click.Choice([k.value for k in EventKind])
 

@@ -11,8 +11,7 @@ from typing import Any
 
 from advocacy.dbtypes import utcnow
 from advocacy.events import services
-from advocacy.events.models import EventKind
-from advocacy.events.services import EventDetails
+from advocacy.events.models import EventDetails, EventKind
 from advocacy.petitions.models import Campaign, Petition
 
 PARTNERS = {

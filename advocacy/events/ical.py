@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from icalendar import Calendar, Conference, Timezone, vText
 from icalendar import Event as VEvent
 
-from advocacy.events.models import Event, EventKind, EventStatus
+from advocacy.events.models import Event, EventDetails, EventKind, EventStatus
 from advocacy.i18n import DEFAULT_LOCALE
 from advocacy.mail import external_url
 
@@ -56,24 +56,9 @@ class ParsedEvent:
 
     uid: str
     sequence: int
-    title: dict[str, str]
-    description: dict[str, str]
-    starts_at: datetime
-    ends_at: datetime
-    timezone: str
-    status: EventStatus
-    kind: EventKind | None = None
-    venue: str | None = None
-    room: str | None = None
-    city: str | None = None
-    country: str | None = None
-    online_url: str | None = None
-    hrc_session: int | None = None
-    organisers: tuple[str, ...] = ()
-    languages: tuple[str, ...] = ()
-    interpretation: tuple[str, ...] = ()
-    campaign_slug: str | None = None
-    petition_slugs: tuple[str, ...] = field(default_factory=tuple)
+    details: EventDetails
+    # whether the file named the kind; if not, the importer's default applies
+    kind_given: bool
 
 
 class CalendarFileError(ValueError):
@@ -198,9 +183,7 @@ def _parse_event(component: Any, uid: str, default_locale: str, default_timezone
     status = str(component.get("STATUS") or "").upper()
     # our own feeds say the venue apart from the room; other calendars put it all in LOCATION
     venue = _first_text(component, X_VENUE) or _first_text(component, "LOCATION")
-    return ParsedEvent(
-        uid=uid,
-        sequence=int(component.get("SEQUENCE") or 0),
+    details = EventDetails(
         title=(_per_language(component, X_TITLE, default_locale)
                or _per_language(component, "SUMMARY", default_locale)),
         description=(_per_language(component, X_DESCRIPTION, default_locale)
@@ -210,7 +193,7 @@ def _parse_event(component: Any, uid: str, default_locale: str, default_timezone
         ends_at=ends_at,
         timezone=zone,
         status=EventStatus.CANCELLED if status == "CANCELLED" else EventStatus.SCHEDULED,
-        kind=EventKind(kind_value) if kind_value else None,
+        kind=EventKind(kind_value) if kind_value else EventKind.SIDE_EVENT,
         venue=venue,
         room=_first_text(component, X_ROOM),
         city=_first_text(component, X_CITY),
@@ -223,6 +206,8 @@ def _parse_event(component: Any, uid: str, default_locale: str, default_timezone
         campaign_slug=_first_text(component, X_CAMPAIGN),
         petition_slugs=_split(component, X_PETITIONS),
     )
+    return ParsedEvent(uid=uid, sequence=int(component.get("SEQUENCE") or 0), details=details,
+                       kind_given=kind_value is not None)
 
 
 def parse_session(value: str | int) -> int:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -107,3 +108,27 @@ class Event(db.Model):  # type: ignore[name-defined]
     @property
     def all_languages(self) -> list[str]:
         return list(dict.fromkeys([*self.languages, *self.interpretation]))
+
+
+@dataclass(frozen=True)
+class EventDetails:
+    """What an organiser says about an event. Times may be in any zone; they are stored in UTC."""
+
+    title: dict[str, str]
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str = "Europe/Zurich"
+    kind: EventKind = EventKind.SIDE_EVENT
+    description: dict[str, str] = field(default_factory=dict)
+    venue: str | None = None
+    room: str | None = None
+    city: str | None = None
+    country: str | None = None
+    online_url: str | None = None
+    hrc_session: int | None = None
+    organisers: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    interpretation: tuple[str, ...] = ()
+    campaign_slug: str | None = None
+    petition_slugs: tuple[str, ...] = ()
+    status: EventStatus = EventStatus.SCHEDULED

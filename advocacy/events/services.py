@@ -9,7 +9,7 @@ import calendar as calendar_module
 import re
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any, Literal
 from urllib.parse import urlsplit
@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from advocacy.dbtypes import utcnow
 from advocacy.events import ical
-from advocacy.events.models import Event, EventKind, EventStatus, event_petitions
+from advocacy.events.models import Event, EventDetails, EventKind, EventStatus, event_petitions
 from advocacy.extensions import db
 from advocacy.i18n import is_country
 from advocacy.petitions.models import Campaign, Petition
@@ -46,30 +46,6 @@ class EventRejected(ValueError):
     def __init__(self, errors: Sequence[str]) -> None:
         super().__init__("; ".join(errors))
         self.errors = list(errors)
-
-
-@dataclass(frozen=True)
-class EventDetails:
-    """What an organiser says about an event. Times may be in any zone; they are stored in UTC."""
-
-    title: dict[str, str]
-    starts_at: datetime
-    ends_at: datetime
-    timezone: str = "Europe/Zurich"
-    kind: EventKind = EventKind.SIDE_EVENT
-    description: dict[str, str] = field(default_factory=dict)
-    venue: str | None = None
-    room: str | None = None
-    city: str | None = None
-    country: str | None = None
-    online_url: str | None = None
-    hrc_session: int | None = None
-    organisers: tuple[str, ...] = ()
-    languages: tuple[str, ...] = ()
-    interpretation: tuple[str, ...] = ()
-    campaign_slug: str | None = None
-    petition_slugs: tuple[str, ...] = ()
-    status: EventStatus = EventStatus.SCHEDULED
 
 
 @dataclass(frozen=True)
@@ -296,16 +272,15 @@ def import_ics(stream: IO[bytes], *, default_locale: str = "en", default_timezon
     except ical.CalendarFileError as exc:
         raise EventRejected(exc.errors) from exc
     extra_petitions = tuple(petition_slugs)
-    details: list[tuple[ical.ParsedEvent, EventDetails]] = []
-    for item in parsed:
-        details.append((item, EventDetails(
-            title=item.title, description=item.description, starts_at=item.starts_at, ends_at=item.ends_at,
-            timezone=item.timezone, kind=item.kind or default_kind, venue=item.venue, room=item.room,
-            city=item.city, country=item.country or country, online_url=item.online_url,
-            hrc_session=item.hrc_session or hrc_session, organisers=item.organisers, languages=item.languages,
-            interpretation=item.interpretation, campaign_slug=item.campaign_slug or campaign_slug,
-            petition_slugs=tuple(dict.fromkeys((*item.petition_slugs, *extra_petitions))), status=item.status,
-        )))
+    # what the file does not say, the importer's choices fill in
+    details: list[tuple[ical.ParsedEvent, EventDetails]] = [(item, replace(
+        item.details,
+        kind=item.details.kind if item.kind_given else default_kind,
+        country=item.details.country or country,
+        hrc_session=item.details.hrc_session or hrc_session,
+        campaign_slug=item.details.campaign_slug or campaign_slug,
+        petition_slugs=tuple(dict.fromkeys((*item.details.petition_slugs, *extra_petitions))),
+    )) for item in parsed]
     outcome = ImportOutcome([], [], [])
     errors: list[str] = []
     try:

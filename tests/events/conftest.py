@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from advocacy.events import services
-from advocacy.events.models import Event, EventKind
-from advocacy.events.services import EventDetails
+from advocacy.events.models import Event, EventDetails, EventKind
 
 GENEVA = ZoneInfo("Europe/Zurich")
 # Summer time starts on Sunday 31 March 2030 and ends on Sunday 27 October 2030 in Geneva.

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import vobject
 
 from advocacy.events import services
-from advocacy.events.models import EventKind
+from advocacy.events.models import EventDetails, EventKind
 from tests.events.conftest import AFTER_SPRING_CHANGE, BEFORE_SPRING_CHANGE, GENEVA
 
 TRICKY = ("Side-event, Room XXII; \"captives\" \\ families\nSecond line — " + "Звільніть усіх полонених " * 6).strip()
@@ -69,7 +69,7 @@ def test_uid_stays_and_sequence_rises_when_an_event_changes(client, make_event):
     first = by_uid(parse(client.get("/events/feed.ics")))["stable@test"]
     services.import_ics(io.BytesIO(client.get("/events/feed.ics").data))  # our own feed: nothing changes
     assert by_uid(parse(client.get("/events/feed.ics")))["stable@test"].sequence.value == "0"
-    details = services.EventDetails(title={"en": "Moved"}, starts_at=AFTER_SPRING_CHANGE,
+    details = EventDetails(title={"en": "Moved"}, starts_at=AFTER_SPRING_CHANGE,
                                     ends_at=AFTER_SPRING_CHANGE.replace(hour=15), venue="Palais des Nations")
     services.save_event(details, uid=event.uid)
     second = by_uid(parse(client.get("/events/feed.ics")))["stable@test"]

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from advocacy.events import services
 from advocacy.events.demo import EVENTS, load_demo_events
-from advocacy.events.models import Event, EventKind, EventStatus
-from advocacy.events.services import EventDetails, EventFilter, EventRejected
+from advocacy.events.models import Event, EventDetails, EventKind, EventStatus
+from advocacy.events.services import EventFilter, EventRejected
 from advocacy.extensions import db
 from tests.events.conftest import AFTER_SPRING_CHANGE, BEFORE_SPRING_CHANGE, GENEVA
 
