@@ -40,7 +40,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
-        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings.database_url),
         BASE_URL=settings.base_url,
         SMTP_URL=settings.smtp_url,
         MAIL_FROM=settings.mail_from,
@@ -114,7 +114,7 @@ def _import_models() -> None:
     import advocacy.tallies.models  # noqa: F401
 
 
-def _engine_options(url: str) -> dict[str, Any]:
+def engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
     return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
@@ -126,23 +126,26 @@ def _limiter_storage(broker_url: str | None) -> str:
     return "memory://"
 
 
-def _configure_sqlite(app: Flask) -> None:
+SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000")
+
+
+def apply_sqlite_pragmas(engine: Any) -> None:
     """WAL lets readers go on while one writer commits; foreign keys are off in SQLite unless asked for."""
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        return
     from sqlalchemy import event
 
-    with app.app_context():
-        engine = db.engine
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
 
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
+
+def _configure_sqlite(app: Flask) -> None:
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    with app.app_context():
+        apply_sqlite_pragmas(db.engine)
 
 
 def _register_security_headers(app: Flask) -> None:

@@ -2,7 +2,7 @@
 
 ``POST /insert`` does one INSERT of a small row per request (SQLAlchemy Core, one transaction);
 ``GET /hello`` returns a short text. ``BASELINE_DATABASE_URL`` names the database: the run script points it
-at a SQLite file (WAL, with the pragmas of ``advocacy._configure_sqlite``) or at the PostgreSQL database of
+at a SQLite file (WAL, with the app's pragmas, ``advocacy.apply_sqlite_pragmas``) or at the PostgreSQL database of
 the run, and creates the table before gunicorn starts (``create_table``).
 
     BASELINE_DATABASE_URL=sqlite:////tmp/x.sqlite3 gunicorn -w 2 --chdir benchmarks baseline_app:app
@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import os
 import secrets
-from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, request
+
+from advocacy import apply_sqlite_pragmas, engine_options
 
 metadata = sa.MetaData()
 rows = sa.Table(
@@ -27,21 +28,11 @@ rows = sa.Table(
 
 
 def make_engine(url: str) -> sa.Engine:
-    """The engine options and SQLite pragmas of ``advocacy/__init__.py`` (_engine_options, _configure_sqlite)."""
+    """The app's own engine options and SQLite pragmas, so the baseline differs from it only in the work."""
+    engine = sa.create_engine(url, **engine_options(url))
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
-
-        @sa.event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
-        return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        apply_sqlite_pragmas(engine)
+    return engine
 
 
 def create_table(url: str) -> None:
