@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import threading
+import time
 
 import click
 from flask import Flask, current_app
@@ -85,20 +85,24 @@ def worker_command(processes: int, threads: int) -> None:
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
-    children = [ctx.Process(target=_run_worker_process, args=(threads,), name=f"advocacy-worker-{index}")
-                for index in range(processes)]
-    for child in children:
+    stop = _StopSignals()
+
+    def start(index: int) -> multiprocessing.process.BaseProcess:
+        child = ctx.Process(target=_run_worker_process, args=(threads,), name=f"advocacy-worker-{index}")
         child.start()
+        return child
 
-    def _terminate(signum: int, frame: object) -> None:
-        for child in children:
-            if child.is_alive():
-                child.terminate()
-
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGINT, _terminate)
+    children = [start(index) for index in range(processes)]
+    # supervise: a worker process that dies is replaced; a stop signal stops them all
+    while not stop.wait(1.0):
+        for index, child in enumerate(children):
+            if not child.is_alive():
+                log.warning("worker process %d exited with %s; starting another", index, child.exitcode)
+                children[index] = start(index)
     for child in children:
-        child.join()
+        child.terminate()
+    for child in children:
+        child.join(30)
 
 
 def _run_worker_process(threads: int) -> None:
@@ -115,9 +119,7 @@ def _run_worker(threads: int) -> None:
     from advocacy.queue import broker
 
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop = _StopSignals()
     broker.emit_after("process_boot")
     worker = dramatiq.Worker(broker, worker_threads=threads)
     worker.start()
@@ -125,11 +127,34 @@ def _run_worker(threads: int) -> None:
     scheduler.start()
     log.info("worker started with %d thread(s)", threads)
     try:
-        stop.wait()
+        while not stop.wait(1.0):
+            pass
+        log.info("worker stopping")
     finally:
         scheduler.stop()
         worker.stop(timeout=10_000)
         broker.close()
+
+
+class _StopSignals:
+    """SIGTERM or SIGINT sets a flag that the main thread polls.
+
+    The handler does nothing but set the flag: anything that takes a lock there could deadlock with the
+    main thread it interrupts (an Event.set() inside Event.wait(), say).
+    """
+
+    def __init__(self) -> None:
+        self.received = False
+        signal.signal(signal.SIGTERM, self._receive)
+        signal.signal(signal.SIGINT, self._receive)
+
+    def _receive(self, signum: int, frame: object) -> None:
+        self.received = True
+
+    def wait(self, seconds: float) -> bool:
+        if not self.received:
+            time.sleep(seconds)  # a signal cuts the sleep short and runs the handler first
+        return self.received
 
 
 @click.command("demo")

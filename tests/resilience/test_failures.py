@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.resilience.conftest import PETITION, Stack, confirm_link, wait_for
+from tests.resilience.conftest import BIN, PETITION, Process, Stack, confirm_link, wait_for
 
 pytestmark = pytest.mark.resilience
 
@@ -112,3 +112,34 @@ def test_the_same_code_runs_on_rabbitmq(stack: Stack):
     assert browser.post(link.removeprefix(stack.web_url), {"csrf_token": browser.confirm_page(link)})[0] == 200
     assert stack.scalar(SIGNATURE_STATE) == "confirmed"
     wait_for(lambda: len(stack.smtp.sink.accepted) == 2, 60, "the 'confirmed' email with the withdraw link")
+
+
+def test_worker_processes_are_replaced_when_they_die_and_all_stop_on_sigterm(stack: Stack):
+    import os
+    import signal
+    import subprocess
+
+    supervisor = Process([str(BIN / "advocacy"), "worker", "--processes", "2", "--threads", "1"], stack.env,
+                         stack.tmp / "supervisor.log")
+    supervisor.start()
+    assert supervisor.proc is not None
+    pgid = supervisor.proc.pid
+
+    def children() -> list[int]:
+        out = subprocess.run(["pgrep", "-g", str(pgid)], capture_output=True, text=True).stdout  # noqa: S607
+        return [int(pid) for pid in out.split() if int(pid) != pgid]
+
+    wait_for(lambda: "worker started" in (stack.tmp / "supervisor.log").read_text(errors="replace")
+             and len(children()) >= 2, 60, "two worker processes")
+    first = children()
+    os.kill(first[-1], signal.SIGKILL)
+    wait_for(lambda: "starting another" in (stack.tmp / "supervisor.log").read_text(errors="replace"), 30,
+             "the supervisor to replace the dead process")
+    # the replacement does the work: a signature still gets its mail
+    stack.smtp.start()
+    stack.browser().sign("supervised@example.org")
+    wait_for(lambda: stack.smtp.sink.accepted, 60, "the confirmation from the supervised workers")
+
+    os.kill(pgid, signal.SIGTERM)
+    supervisor.proc.wait(40)
+    wait_for(lambda: not children(), 20, "every worker process to stop")
