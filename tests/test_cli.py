@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from advocacy.config import load_settings
 from advocacy.events.models import Event
 from advocacy.extensions import db
+from advocacy.outbox.models import OutboxMessage
 from advocacy.petitions.models import Petition, Target
 from advocacy.signatures.models import Signature, SignatureState
 from advocacy.tallies import services as tallies
@@ -78,3 +79,24 @@ def test_worker_refuses_to_run_without_a_broker(app):
     result = app.test_cli_runner().invoke(args=["worker"])
     assert result.exit_code != 0
     assert "ADVOCACY_BROKER_URL is not set" in result.output
+
+
+def test_operators_see_failed_jobs_and_periodic_runs(app, ctx, make_petition):
+    from advocacy.outbox import services as outbox
+    from advocacy.periodic import services as periodic
+    from advocacy.signatures import services as signatures
+
+    runner = app.test_cli_runner()
+    assert "no failed jobs" in runner.invoke(args=["outbox", "failures"]).output
+    petition = make_petition()
+    signatures.sign(petition.id, signatures.Signer(full_name="Anna Nowak", email="anna@example.org",
+                                                   country="PL", locale="en"))
+    row_id = db.session.scalar(select(func.min(OutboxMessage.id)))
+    outbox.mark_failed(row_id, "PermanentDeliveryError: recipient refused by the SMTP server (550) (after 0 retries)")
+    listed = runner.invoke(args=["outbox", "failures"]).output
+    assert "send_signature_email" in listed
+    assert "(550)" in listed
+    assert "anna" not in listed
+    periodic.run_due(jobs=tuple(j for j in periodic.JOBS if j.name == "purge-finished-outbox"))
+    status = runner.invoke(args=["outbox", "periodic"]).output
+    assert "purge-finished-outbox\truns 1" in status
