@@ -14,37 +14,35 @@ from advocacy.signatures.services import ConfirmOutcome, SignatureNotFound, With
 bp = Blueprint("signatures", __name__)
 
 
-def _signature_from(purpose: str, token: str) -> Signature | None:
+class _BadLink(Exception):
+    def __init__(self, expired: bool) -> None:
+        self.expired = expired
+
+
+def _signature_from(purpose: str, token: str) -> Signature:
+    """The signature a link names; a bad link says only whether it expired, nothing about any signature."""
     try:
         signature_id = read_token(purpose, token)
-    except TokenExpired:
-        return None
-    except TokenInvalid:
-        return None
-    if not isinstance(signature_id, int):
-        return None
+    except TokenExpired as exc:
+        raise _BadLink(expired=True) from exc
+    except TokenInvalid as exc:
+        raise _BadLink(expired=False) from exc
     try:
+        if not isinstance(signature_id, int):
+            raise SignatureNotFound(signature_id)
         return services.get_signature(signature_id)
-    except SignatureNotFound:
-        return None
+    except SignatureNotFound as exc:
+        raise _BadLink(expired=False) from exc
 
 
-def _bad_link(purpose: str, token: str) -> tuple[str, int]:
-    try:
-        read_token(purpose, token)
-        expired = False
-    except TokenExpired:
-        expired = True
-    except TokenInvalid:
-        expired = False
-    return render_template("signatures/bad_link.html", expired=expired), 404 if not expired else 410
+@bp.errorhandler(_BadLink)
+def _bad_link(error: _BadLink) -> tuple[str, int]:
+    return render_template("signatures/bad_link.html", expired=error.expired), 410 if error.expired else 404
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str) -> str | tuple[str, int]:
     signature = _signature_from("confirm-signature", token)
-    if signature is None:
-        return _bad_link("confirm-signature", token)
     form = FlaskForm()
     if form.validate_on_submit():
         outcome = services.confirm(signature.id)
@@ -61,8 +59,6 @@ def confirm(token: str) -> str | tuple[str, int]:
 @bp.route("/withdraw/<token>", methods=["GET", "POST"])
 def withdraw(token: str) -> str | tuple[str, int]:
     signature = _signature_from("withdraw-signature", token)
-    if signature is None:
-        return _bad_link("withdraw-signature", token)
     form = FlaskForm()
     if form.validate_on_submit():
         outcome = services.withdraw(signature.id)
