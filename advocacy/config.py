@@ -6,7 +6,7 @@ import base64
 import json
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,6 @@ class Settings:
     rate_limits: bool = True
     # an outbox row whose message was lost, or whose worker died, is sent again after this many seconds
     outbox_resend_after: float = 300.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def mail_dir(self) -> Path:

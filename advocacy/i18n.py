@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import pycountry
 from babel import Locale
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, has_request_context, request
 from flask_babel import get_locale, refresh
 
 SUPPORTED_LOCALES = ("en", "uk", "ru")
@@ -27,9 +27,6 @@ def select_locale() -> str:
     """An explicit choice (?lang= or the remembered cookie) wins, then Accept-Language, then English."""
     if not has_request_context():
         return DEFAULT_LOCALE
-    forced = getattr(g, "forced_locale", None)
-    if forced:
-        return str(forced)
     explicit = normalize_locale(request.args.get("lang")) or normalize_locale(request.cookies.get(LOCALE_COOKIE))
     if explicit:
         return explicit
