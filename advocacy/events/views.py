@@ -187,12 +187,16 @@ def month(year: int | None = None, month: int | None = None) -> Response:
                  choices=services.filter_choices(), feed=_feed_links("events.feed"))
 
 
-@bp.get("/<int:event_id>")
-def show(event_id: int) -> Response:
+def _event_or_404(event_id: int) -> Event:
     try:
-        event = services.get_event_by_id(event_id)
+        return services.get_event_by_id(event_id)
     except EventNotFound:
         abort(404)
+
+
+@bp.get("/<int:event_id>")
+def show(event_id: int) -> Response:
+    event = _event_or_404(event_id)
     feeds = {}
     if event.hrc_session:
         feeds["session"] = _feed_links("events.session_feed", number=event.hrc_session)
@@ -221,10 +225,7 @@ def _calendar_response(events: list[Event], *, name: str, endpoint: str, filenam
 
 @bp.get("/<int:event_id>.ics")
 def event_feed(event_id: int) -> Response:
-    try:
-        event = services.get_event_by_id(event_id)
-    except EventNotFound:
-        abort(404)
+    event = _event_or_404(event_id)
     return _calendar_response([event], name=event.display_title(), endpoint="events.event_feed",
                               filename=f"event-{event.id}.ics", attachment=True, event_id=event.id)
 
