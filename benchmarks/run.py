@@ -177,19 +177,7 @@ def gunicorn_argv(app: str, port: int, args: argparse.Namespace) -> list[str]:
 
 
 def gunicorn_worker_pids(master_pid: int) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[1]) == master_pid:
-            pids.append(int(entry.name))
-    return sorted(pids)
+    return sorted(pid for pid, ppid, _pgrp, _comm, _cpu in _process_table() if ppid == master_pid)
 
 
 # --- CPU accounting -----------------------------------------------------------------------------------
@@ -197,8 +185,8 @@ def gunicorn_worker_pids(master_pid: int) -> list[int]:
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _process_table() -> list[tuple[int, int, str, float]]:
-    """(pid, process group, command name, CPU seconds) of every process we can read."""
+def _process_table() -> list[tuple[int, int, int, str, float]]:
+    """(pid, parent pid, process group, command name, CPU seconds) of every process we can read."""
     table = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -207,10 +195,12 @@ def _process_table() -> list[tuple[int, int, str, float]]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
+        # pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so split at the last ')'
         comm = stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2:].split()
-        # fields[0] is the state (field 3 of proc(5)): pgrp is field 5, utime 14, stime 15
-        table.append((int(entry.name), int(fields[2]), comm, (int(fields[11]) + int(fields[12])) / CLOCK_TICKS))
+        # fields[0] is the state (field 3 of proc(5)): ppid is field 4, pgrp 5, utime 14, stime 15
+        cpu = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        table.append((int(entry.name), int(fields[1]), int(fields[2]), comm, cpu))
     return table
 
 
@@ -234,7 +224,7 @@ class CpuMeter:
     def _sample(self) -> dict[str, dict[int, float]]:
         by_name: dict[str, dict[int, float]] = collections.defaultdict(dict)
         names = {pgid: name for name, pgid in self.groups.items()}
-        for pid, pgid, comm, cpu in _process_table():
+        for pid, _ppid, pgid, comm, cpu in _process_table():
             if pgid in names:
                 by_name[names[pgid]][pid] = cpu
             elif comm.startswith("postgres"):
