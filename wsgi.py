@@ -5,7 +5,7 @@ worker and scheduler, as ``advocacy serve`` does; with a broker, run ``advocacy 
 """
 
 from advocacy import create_app
-from advocacy.queue import EmbeddedWorker
+from advocacy.worker import EmbeddedWorker
 
 app = create_app()
 

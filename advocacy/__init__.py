@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +12,25 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from advocacy import i18n
+from advocacy import api, events, i18n, outbox, petitions, signatures, tallies
 from advocacy.config import Settings, load_settings
 from advocacy.crypto import Keyring
 from advocacy.extensions import babel, csrf, db, limiter, migrate
+from advocacy.features import Feature
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_BODY_BYTES = 64 * 1024
+
+# Every feature of the platform, in the order their blueprints and jobs are registered: adding a feature is
+# adding it here (its package's ``feature(settings)`` says what it contributes).
+FEATURES: tuple[Callable[[Settings], Feature], ...] = (
+    petitions.feature,
+    signatures.feature,
+    tallies.feature,
+    events.feature,
+    outbox.feature,
+    api.feature,
+)
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -39,6 +52,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     app = Flask(__name__, instance_path=str(settings.instance_path), instance_relative_config=True)
     app.config.update(
         SECRET_KEY=settings.secret_key,
+        SECRET_KEY_FALLBACKS=list(settings.secret_key_fallbacks),
         SQLALCHEMY_DATABASE_URI=settings.database_url,
         SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings.database_url),
         BASE_URL=settings.base_url,
@@ -61,16 +75,16 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_SWALLOW_ERRORS=True,
         OUTBOX_RESEND_AFTER=settings.outbox_resend_after,
-        TALLY_CACHE_SECONDS=3,
-        # petition pages and API answers are shared by all readers of a language for this long
-        PAGE_CACHE_SECONDS=3,
+        TALLY_CACHE_SECONDS=settings.cache_seconds,
+        # petition pages and API answers are shared by all anonymous readers of a language for this long
+        PAGE_CACHE_SECONDS=settings.cache_seconds,
         JSON_SORT_KEYS=False,
     )
     app.config.update(config)
     app.extensions["advocacy.settings"] = settings
     app.extensions["advocacy.keyring"] = Keyring(settings.data_keys, settings.blind_index_key)
 
-    _import_models()
+    features = [make(settings) for make in FEATURES]
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
@@ -79,39 +93,35 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     i18n.init_app(app)
     _configure_sqlite(app)
 
-    from advocacy import queue
-
-    queue.init_app(app)
-
-    from advocacy.api.views import bp as api_bp
-    from advocacy.events.views import bp as events_bp
-    from advocacy.petitions.views import bp as petitions_bp
-    from advocacy.signatures.views import bp as signatures_bp
-
-    app.register_blueprint(petitions_bp)
-    app.register_blueprint(signatures_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(events_bp)
-    csrf.exempt(api_bp)
+    _register_features(app, settings, features)
 
     _register_security_headers(app)
     _register_error_handlers(app)
 
-    from advocacy.cli import register_commands
-
-    register_commands(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return app
 
 
-def _import_models() -> None:
-    """Every model is known to the metadata before migrations or create_all look at it."""
-    import advocacy.events.models
-    import advocacy.outbox.models
-    import advocacy.periodic.models
-    import advocacy.petitions.models
-    import advocacy.signatures.models
-    import advocacy.tallies.models  # noqa: F401
+def _register_features(app: Flask, settings: Settings, features: list[Feature]) -> None:
+    """Blueprints, CLI groups, actors, broker middleware and periodic jobs, from the one list of features."""
+    from advocacy import queue
+    from advocacy.cli import register_commands
+
+    queue.init_app(app, settings.broker_url,
+                   middleware=[make for feature in features for make in feature.broker_middleware],
+                   actors=[spec for feature in features for spec in feature.actors])
+    register_commands(app)
+    for feature in features:
+        for blueprint in feature.blueprints:
+            app.register_blueprint(blueprint)
+        for blueprint in feature.csrf_exempt:
+            csrf.exempt(blueprint)
+        if feature.cli is not None:
+            app.cli.add_command(feature.cli)
+    app.extensions["advocacy.periodic_jobs"] = tuple(job for feature in features for job in feature.jobs)
+    app.extensions["advocacy.embedded_start_hooks"] = tuple(
+        hook for feature in features for hook in feature.on_embedded_start
+    )
 
 
 def engine_options(url: str) -> dict[str, Any]:

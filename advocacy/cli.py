@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
-import time
 
 import click
 from flask import Flask, current_app
@@ -16,8 +14,13 @@ log = logging.getLogger(__name__)
 
 def _create_app() -> Flask:
     from advocacy import create_app
+    from advocacy.config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:
+        # settings an operator must fix: say what, without a traceback
+        raise click.ClickException(str(exc)) from None
 
 
 def main() -> None:
@@ -43,7 +46,7 @@ def serve_command(host: str, port: int, threads: int, demo: bool) -> None:
     """Run the site with a production WSGI server (waitress)."""
     import waitress
 
-    from advocacy.queue import EmbeddedWorker
+    from advocacy.worker import EmbeddedWorker
 
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     if not os.environ.get("ADVOCACY_BASE_URL"):
@@ -74,18 +77,20 @@ def serve_command(host: str, port: int, threads: int, demo: bool) -> None:
 @with_appcontext
 def worker_command(processes: int, threads: int) -> None:
     """Run dramatiq worker processes against ADVOCACY_BROKER_URL."""
+    from advocacy.worker import StopSignals, run_worker
+
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     if not app.config["BROKER_URL"]:
         raise click.UsageError("ADVOCACY_BROKER_URL is not set: in the embedded mode `advocacy serve` runs the worker.")
     if processes < 1 or threads < 1:
         raise click.UsageError("--processes and --threads must be at least 1")
     if processes == 1:
-        _run_worker(threads)
+        run_worker(app, threads)
         return
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
-    stop = _StopSignals()
+    stop = StopSignals()
 
     def start(index: int) -> multiprocessing.process.BaseProcess:
         child = ctx.Process(target=_run_worker_process, args=(threads,), name=f"advocacy-worker-{index}")
@@ -106,55 +111,11 @@ def worker_command(processes: int, threads: int) -> None:
 
 
 def _run_worker_process(threads: int) -> None:
+    from advocacy.worker import run_worker
+
     app = _create_app()
     with app.app_context():
-        _run_worker(threads)
-
-
-def _run_worker(threads: int) -> None:
-    """One worker process: dramatiq threads, and a scheduler whose jobs run once per period across processes."""
-    import dramatiq
-
-    from advocacy.periodic.services import Scheduler
-    from advocacy.queue import broker
-
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    stop = _StopSignals()
-    broker.emit_after("process_boot")
-    worker = dramatiq.Worker(broker, worker_threads=threads)
-    worker.start()
-    scheduler = Scheduler(app)
-    scheduler.start()
-    log.info("worker started with %d thread(s)", threads)
-    try:
-        while not stop.wait(1.0):
-            pass
-        log.info("worker stopping")
-    finally:
-        scheduler.stop()
-        worker.stop(timeout=10_000)
-        broker.close()
-
-
-class _StopSignals:
-    """SIGTERM or SIGINT sets a flag that the main thread polls.
-
-    The handler does nothing but set the flag: anything that takes a lock there could deadlock with the
-    main thread it interrupts (an Event.set() inside Event.wait(), say).
-    """
-
-    def __init__(self) -> None:
-        self.received = False
-        signal.signal(signal.SIGTERM, self._receive)
-        signal.signal(signal.SIGINT, self._receive)
-
-    def _receive(self, signum: int, frame: object) -> None:
-        self.received = True
-
-    def wait(self, seconds: float) -> bool:
-        if not self.received:
-            time.sleep(seconds)  # a signal cuts the sleep short and runs the handler first
-        return self.received
+        run_worker(app, threads)
 
 
 @click.command("demo")
@@ -167,43 +128,12 @@ def demo_command() -> None:
     click.echo(summary)
 
 
-@click.group("outbox")
-def outbox_group() -> None:
-    """What the background work is doing: failures an operator should look at."""
-
-
-@outbox_group.command("failures")
-@click.option("--limit", default=50, show_default=True, type=int)
-@with_appcontext
-def outbox_failures_command(limit: int) -> None:
-    """List the jobs that failed for good (e.g. a mailbox that does not exist), newest first."""
-    from advocacy.outbox import services as outbox
-
-    rows = outbox.failures(limit)
-    if not rows:
-        click.echo("no failed jobs")
-    for row in rows:
-        args = " ".join(str(arg) for arg in row.args)
-        click.echo(f"{row.id}\t{row.failed_at:%Y-%m-%d %H:%M} UTC\t{row.actor_name} {args}\t{row.last_error}")
-
-
-@outbox_group.command("periodic")
-@with_appcontext
-def periodic_status_command() -> None:
-    """When each periodic job last ran, and how it went."""
-    from advocacy.periodic import services as periodic
-
-    for job in periodic.status():
-        last = f"{job.last_finished_at:%Y-%m-%d %H:%M:%S} UTC" if job.last_finished_at else "never finished"
-        click.echo(f"{job.name}\truns {job.runs}\tlast {last}\t{job.last_result or ''}")
-
-
 def register_commands(app: Flask) -> None:
+    """The app-wide commands; each feature adds its own group (``advocacy <feature> <command>``)."""
     app.cli.add_command(serve_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(demo_command)
-    app.cli.add_command(outbox_group)
 
-    from advocacy.events.cli import events_group
+    from advocacy.periodic.cli import periodic_group
 
-    app.cli.add_command(events_group)
+    app.cli.add_command(periodic_group)

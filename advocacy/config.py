@@ -29,6 +29,12 @@ class Settings:
     rate_limits: bool = True
     # an outbox row whose message was lost, or whose worker died, is sent again after this many seconds
     outbox_resend_after: float = 300.0
+    # how often the relay looks for such rows
+    relay_every: float = 15.0
+    # petition pages, API answers and tallies are shared by all anonymous readers of a language this long
+    cache_seconds: float = 3.0
+    # old link-signing keys still accepted while a new ADVOCACY_SECRET_KEY takes over
+    secret_key_fallbacks: tuple[str, ...] = ()
 
     @property
     def mail_dir(self) -> Path:
@@ -80,30 +86,100 @@ def parse_data_keys(spec: str) -> dict[str, bytes]:
     return keys
 
 
+class ConfigError(ValueError):
+    """The settings cannot work; the message says what to set."""
+
+
+SECRET_NAMES = ("ADVOCACY_SECRET_KEY", "ADVOCACY_DATA_KEYS", "ADVOCACY_BLIND_INDEX_KEY")
+SECRET_KEY_MIN = 32
+BLIND_INDEX_KEY_MIN = 32
+
+
+def _secret(env: dict[str, str], name: str) -> str | None:
+    """A secret from ``NAME``, or from the file ``NAME_FILE`` names (Docker and systemd secrets)."""
+    value = env.get(name)
+    if value:
+        return value.strip()
+    path = env.get(f"{name}_FILE")
+    if not path:
+        return None
+    try:
+        return Path(path).read_text().strip() or None
+    except OSError as exc:
+        raise ConfigError(f"{name}_FILE names {path!r}, which cannot be read ({exc.strerror})") from None
+
+
+def _decode_key(value: str, name: str, minimum: int) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except ValueError:
+        raise ConfigError(f"{name} must be base64") from None
+    if len(key) < minimum:
+        raise ConfigError(f"{name} must hold at least {minimum} bytes (it has {len(key)})")
+    return key
+
+
+def _number(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} cannot be negative")
+    return value
+
+
 def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    """Settings from the environment. The embedded SQLite default generates its own secrets into the instance
+    folder; any other database refuses to start without them, so that every host shares the same keys."""
     env = dict(os.environ if environ is None else environ)
     instance_path = Path(overrides.pop("instance_path", None) or env.get("ADVOCACY_INSTANCE_PATH") or "instance")
     instance_path = instance_path.resolve()
     instance_path.mkdir(parents=True, exist_ok=True)
-    generated = _load_or_create_secrets(instance_path)
-
     database_url = env.get("ADVOCACY_DATABASE_URL") or f"sqlite:///{instance_path / 'advocacy.sqlite3'}"
-    data_keys_spec = env.get("ADVOCACY_DATA_KEYS") or generated["data_keys"]
-    blind_key = env.get("ADVOCACY_BLIND_INDEX_KEY") or generated["blind_index_key"]
+    given = {name: _secret(env, name) for name in SECRET_NAMES}
+    if database_url.startswith("sqlite"):
+        generated = _load_or_create_secrets(instance_path) if not all(given.values()) else {}
+        secret_key = given["ADVOCACY_SECRET_KEY"] or generated["secret_key"]
+        data_keys_spec = given["ADVOCACY_DATA_KEYS"] or generated["data_keys"]
+        blind_key = given["ADVOCACY_BLIND_INDEX_KEY"] or generated["blind_index_key"]
+    else:
+        missing = [name for name, value in given.items() if not value]
+        if missing:
+            raise ConfigError(
+                f"{', '.join(missing)} must be set (or {missing[0]}_FILE) outside the embedded SQLite mode, the same "
+                "on every host; `advocacy keys generate` prints a fresh set"
+            )
+        secret_key = str(given["ADVOCACY_SECRET_KEY"])
+        data_keys_spec = str(given["ADVOCACY_DATA_KEYS"])
+        blind_key = str(given["ADVOCACY_BLIND_INDEX_KEY"])
+    if len(secret_key) < SECRET_KEY_MIN:
+        raise ConfigError(f"ADVOCACY_SECRET_KEY must be at least {SECRET_KEY_MIN} characters long")
+    fallbacks = tuple(key.strip() for key in (_secret(env, "ADVOCACY_SECRET_KEY_FALLBACKS") or "").split(",")
+                      if key.strip())
+    try:
+        data_keys = parse_data_keys(data_keys_spec)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     values: dict[str, Any] = {
         "instance_path": instance_path,
         "database_url": database_url,
         "broker_url": env.get("ADVOCACY_BROKER_URL") or None,
         "smtp_url": env.get("ADVOCACY_SMTP_URL") or None,
         "base_url": (env.get("ADVOCACY_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
-        "secret_key": env.get("ADVOCACY_SECRET_KEY") or generated["secret_key"],
-        "data_keys": parse_data_keys(data_keys_spec),
-        "blind_index_key": base64.urlsafe_b64decode(blind_key + "=" * (-len(blind_key) % 4)),
+        "secret_key": secret_key,
+        "secret_key_fallbacks": fallbacks,
+        "data_keys": data_keys,
+        "blind_index_key": _decode_key(blind_key, "ADVOCACY_BLIND_INDEX_KEY", BLIND_INDEX_KEY_MIN),
+        "outbox_resend_after": _number(env, "ADVOCACY_OUTBOX_RESEND_AFTER", 300.0),
+        "relay_every": _number(env, "ADVOCACY_RELAY_EVERY", 15.0),
+        "cache_seconds": _number(env, "ADVOCACY_CACHE_SECONDS", 3.0),
     }
     if env.get("ADVOCACY_RATE_LIMITS", "").strip().lower() in {"0", "off", "false", "no"}:
         values["rate_limits"] = False
-    if env.get("ADVOCACY_OUTBOX_RESEND_AFTER"):
-        values["outbox_resend_after"] = float(env["ADVOCACY_OUTBOX_RESEND_AFTER"])
     if env.get("ADVOCACY_MAIL_FROM"):
         values["mail_from"] = env["ADVOCACY_MAIL_FROM"]
     values.update(overrides)

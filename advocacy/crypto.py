@@ -130,7 +130,9 @@ TOKEN_PURPOSES: dict[str, int | None] = {
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
     if purpose not in TOKEN_PURPOSES:
         raise ValueError(f"unknown token purpose {purpose!r}")
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"advocacy.{purpose}")
+    # the last key signs; the fallbacks still verify links sent before a rotation
+    keys = [*current_app.config.get("SECRET_KEY_FALLBACKS", []), current_app.config["SECRET_KEY"]]
+    return URLSafeTimedSerializer(keys, salt=f"advocacy.{purpose}")
 
 
 def make_token(purpose: str, value: Any) -> str:

@@ -1,31 +1,62 @@
-"""The dramatiq broker from settings, the Flask app-context middleware and the outbox acknowledgement.
+"""The dramatiq broker from settings, actor declaration and the Flask app-context middleware.
 
-The broker is chosen once per process from ``ADVOCACY_BROKER_URL`` before any actor is declared: unset means
-the embedded mode, a StubBroker drained by a worker running inside the web process.
+The broker is built once per process from ``Settings.broker_url`` when the first app is created: unset means
+the embedded mode, a StubBroker drained by a worker running inside the web process. Features declare their
+actors as :class:`ActorSpec` values and ``create_app`` binds them to the broker, so importing an actors module
+never creates a broker. This module imports no feature.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
-from datetime import timedelta
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import CurrentMessage, Middleware, SkipMessage
+from dramatiq.middleware import CurrentMessage, Middleware
 from flask import Flask
 
 log = logging.getLogger(__name__)
 
 _app: Flask | None = None
+_broker: dramatiq.Broker | None = None
+_broker_url: str | None = None
 
 
 def bound_app() -> Flask:
     if _app is None:
         raise RuntimeError("queue.init_app(app) has not been called in this process")
     return _app
+
+
+def get_broker() -> dramatiq.Broker:
+    if _broker is None:
+        raise RuntimeError("no broker yet: create_app() builds it from the settings")
+    return _broker
+
+
+@dataclass(frozen=True)
+class ActorSpec:
+    """An actor not yet bound to a broker: its function, its name and dramatiq's options."""
+
+    fn: Callable[..., Any]
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+
+def actor(name: str, **options: Any) -> Callable[[Callable[..., Any]], ActorSpec]:
+    """Declare an actor; it runs when the outbox sends a row naming it."""
+
+    def wrap(fn: Callable[..., Any]) -> ActorSpec:
+        return ActorSpec(fn=fn, name=name, options=dict(options))
+
+    return wrap
 
 
 class AppContextMiddleware(Middleware):
@@ -59,66 +90,7 @@ class AppContextMiddleware(Middleware):
         self._pop()
 
 
-class OutboxMiddleware(Middleware):
-    """Ties broker messages to their outbox rows.
-
-    A message runs only if it can claim its row (not done, not failed, and no other live message holds it), so
-    a row sent twice (by the relay after a lost message, or by the broker redelivering) still runs once at a
-    time and never again once done. Success marks the row done; a retry keeps the claim until it is due;
-    the final failure leaves a failure record an operator can see.
-    """
-
-    @property
-    def actor_options(self) -> set[str]:
-        return {"outbox_id"}
-
-    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy) -> None:
-        outbox_id = message.options.get("outbox_id")
-        if outbox_id is None:
-            return
-        from advocacy.outbox import services as outbox
-
-        with bound_app().app_context():
-            if not outbox.claim(outbox_id, message.message_id):
-                raise SkipMessage()
-
-    def after_process_message(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy, *,
-                              result: Any = None, exception: BaseException | None = None) -> None:
-        outbox_id = message.options.get("outbox_id")
-        if outbox_id is None:
-            return
-        from advocacy.outbox import services as outbox
-
-        with bound_app().app_context():
-            if exception is None:
-                outbox.mark_done(outbox_id)
-                return
-            # only the kind of error: exception texts from libraries can hold personal data
-            message.options["outbox_error"] = f"{type(exception).__name__}: {_safe_text(exception)}"
-            max_backoff = broker.get_actor(message.actor_name).options.get("max_backoff", 3_600_000)
-            outbox.hold_for_retry(outbox_id, message.message_id, timedelta(milliseconds=max_backoff))
-
-    def after_nack(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy) -> None:
-        """A nacked message has used up its retries: keep a failure record an operator can see."""
-        outbox_id = message.options.get("outbox_id")
-        if outbox_id is None:
-            return
-        from advocacy.outbox import services as outbox
-
-        error = message.options.get("outbox_error") or "failed"
-        retries = message.options.get("retries", 0)
-        with bound_app().app_context():
-            outbox.mark_failed(outbox_id, f"{error} (after {retries} retries)")
-
-
-def _safe_text(exception: BaseException) -> str:
-    from advocacy.mail import DeliveryError
-
-    # our delivery errors are written never to name a recipient; for anything else keep the type alone
-    return str(exception)[:300] if isinstance(exception, DeliveryError) else "see the worker log"
-
-
-def build_broker(url: str | None) -> dramatiq.Broker:
+def build_broker(url: str | None, middleware: Iterable[Callable[[], Middleware]] = ()) -> dramatiq.Broker:
     broker: dramatiq.Broker
     if not url:
         broker = StubBroker()
@@ -134,45 +106,23 @@ def build_broker(url: str | None) -> dramatiq.Broker:
     else:
         raise ValueError("ADVOCACY_BROKER_URL must start with redis://, rediss:// or amqp://")
     broker.add_middleware(CurrentMessage())
-    broker.add_middleware(OutboxMiddleware())
+    for make in middleware:
+        broker.add_middleware(make())
     broker.add_middleware(AppContextMiddleware())
     return broker
 
 
-broker = build_broker(os.environ.get("ADVOCACY_BROKER_URL"))
-dramatiq.set_broker(broker)
-
-
-def init_app(app: Flask) -> None:
-    global _app
+def init_app(app: Flask, broker_url: str | None, *, middleware: Iterable[Callable[[], Middleware]] = (),
+             actors: Iterable[ActorSpec] = ()) -> None:
+    """Bind this process's broker (built by the first call) to the app and declare the features' actors."""
+    global _app, _broker, _broker_url
+    if _broker is None:
+        _broker = build_broker(broker_url, middleware)
+        _broker_url = broker_url
+        dramatiq.set_broker(_broker)
+    elif broker_url != _broker_url:
+        raise RuntimeError("one process has one broker: this app's broker URL differs from the first app's")
     _app = app
-    # importing the actors declares them on the broker
-    import advocacy.signatures.actors  # noqa: F401
-
-
-class EmbeddedWorker:
-    """The worker of the embedded mode, inside the web process: drains the stub broker, ticks the scheduler."""
-
-    def __init__(self, app: Flask, *, threads: int = 2) -> None:
-        from advocacy.periodic.services import Scheduler
-
-        self.app = app
-        self.worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100)
-        self.scheduler = Scheduler(app)
-
-    def start(self) -> None:
-        from advocacy.dbtypes import utcnow
-        from advocacy.outbox import services as outbox
-
-        self.worker.start()
-        # the stub broker lives in memory: whatever a previous process left undone is sent again now
-        with self.app.app_context():
-            try:
-                outbox.relay_stale(older_than=utcnow())
-            except Exception:
-                log.exception("could not re-send the outbox at start-up")
-        self.scheduler.start()
-
-    def stop(self) -> None:
-        self.scheduler.stop()
-        self.worker.stop(timeout=5000)
+    for spec in actors:
+        if spec.name not in _broker.actors:
+            dramatiq.actor(broker=_broker, actor_name=spec.name, **spec.options)(spec.fn)

@@ -28,7 +28,7 @@ from sqlalchemy import text
 from advocacy import cache, create_app
 from advocacy.config import Settings
 from advocacy.extensions import db, limiter
-from advocacy.queue import broker
+from advocacy.queue import get_broker
 
 TEST_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
 BASE_URL = "https://petitions.test"
@@ -80,6 +80,7 @@ def _clean_tables(app: Flask) -> None:
     Jobs a previous test queued but did not wait for are dropped, and the worker finishes what it holds,
     so none of them runs against this test's rows.
     """
+    broker = get_broker()
     for _ in range(2):  # a job finishing during the first pass may have queued another
         broker.flush_all()
         for worker in _running_worker:
@@ -113,7 +114,7 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture(scope="session")
 def _worker(app: Flask) -> Iterator[dramatiq.Worker]:
-    worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=50)
+    worker = dramatiq.Worker(get_broker(), worker_threads=2, worker_timeout=50)
     worker.start()
     _running_worker.append(worker)
     yield worker
@@ -124,6 +125,8 @@ def _worker(app: Flask) -> Iterator[dramatiq.Worker]:
 @pytest.fixture
 def drain(_worker: dramatiq.Worker) -> Callable[[], None]:
     """Wait until every queued job, and every job those jobs queued, has run."""
+
+    broker = get_broker()
 
     def run() -> None:
         for _ in range(5):
@@ -141,7 +144,7 @@ def drain(_worker: dramatiq.Worker) -> Callable[[], None]:
 
 
 def broker_queue_empty(queue: str) -> bool:
-    queues = getattr(broker, "queues", None)
+    queues = getattr(get_broker(), "queues", None)
     if isinstance(queues, dict):  # the stub broker
         return all(q.empty() for name, q in queues.items() if name.startswith(queue))
     return True

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from sqlalchemy import func, select
 
-from advocacy.config import load_settings
+from advocacy.config import ConfigError, load_settings
+from advocacy.crypto import TokenInvalid
 from advocacy.events.models import Event
 from advocacy.extensions import db
 from advocacy.outbox.models import OutboxMessage
@@ -61,16 +65,92 @@ def test_secrets_are_generated_once_and_kept(tmp_path):
     assert first.smtp_url is None
 
 
+PRODUCTION_SECRETS = {
+    "ADVOCACY_SECRET_KEY": "s" * 40,
+    "ADVOCACY_DATA_KEYS": "new:" + "Y" * 43 + "=,old:" + "Z" * 43 + "=",
+    "ADVOCACY_BLIND_INDEX_KEY": "B" * 43 + "=",
+}
+
+
 def test_environment_overrides_the_defaults(tmp_path):
     settings = load_settings({
         "ADVOCACY_DATABASE_URL": "postgresql+psycopg://u@db/advocacy",
         "ADVOCACY_BROKER_URL": "redis://127.0.0.1:6379/0",
         "ADVOCACY_BASE_URL": "https://petitions.example.org/",
-        "ADVOCACY_DATA_KEYS": "new:" + "Y" * 43 + "=,old:" + "Z" * 43 + "=",
+        "ADVOCACY_RELAY_EVERY": "2",
+        **PRODUCTION_SECRETS,
     }, instance_path=tmp_path)
     assert settings.database_url.startswith("postgresql+psycopg://")
     assert settings.base_url == "https://petitions.example.org"
     assert list(settings.data_keys) == ["new", "old"]
+    assert settings.relay_every == 2
+    assert not (tmp_path / "secrets.json").exists()
+
+
+@pytest.mark.parametrize("missing", sorted(PRODUCTION_SECRETS))
+def test_production_refuses_to_start_without_each_secret(tmp_path, missing):
+    env = {"ADVOCACY_DATABASE_URL": "postgresql+psycopg://u@db/advocacy", **PRODUCTION_SECRETS}
+    del env[missing]
+    with pytest.raises(ConfigError, match=missing):
+        load_settings(env, instance_path=tmp_path)
+    # nothing was generated that a second host would not share
+    assert not (tmp_path / "secrets.json").exists()
+
+
+def test_secrets_can_come_from_files(tmp_path):
+    env = {"ADVOCACY_DATABASE_URL": "postgresql+psycopg://u@db/advocacy"}
+    for name, value in PRODUCTION_SECRETS.items():
+        path = tmp_path / name.lower()
+        path.write_text(value + "\n")  # as a secret store writes it
+        env[f"{name}_FILE"] = str(path)
+    settings = load_settings(env, instance_path=tmp_path)
+    assert settings.secret_key == "s" * 40
+    assert list(settings.data_keys) == ["new", "old"]
+    env["ADVOCACY_SECRET_KEY_FILE"] = str(tmp_path / "nowhere")
+    with pytest.raises(ConfigError, match="ADVOCACY_SECRET_KEY_FILE"):
+        load_settings(env, instance_path=tmp_path)
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("ADVOCACY_SECRET_KEY", "short", "at least 32 characters"),
+    ("ADVOCACY_DATA_KEYS", "k1:" + "A" * 22, "must be 32 bytes"),
+    ("ADVOCACY_BLIND_INDEX_KEY", "A" * 22, "at least 32 bytes"),
+    ("ADVOCACY_DATA_KEYS", "no-key-id", "kid:base64key"),
+])
+def test_key_lengths_are_checked(tmp_path, name, value, message):
+    env = {"ADVOCACY_DATABASE_URL": "postgresql+psycopg://u@db/advocacy", **PRODUCTION_SECRETS, name: value}
+    with pytest.raises(ConfigError, match=message):
+        load_settings(env, instance_path=tmp_path)
+
+
+def test_the_command_says_what_is_missing(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADVOCACY_")}
+    env.update(ADVOCACY_DATABASE_URL="postgresql+psycopg://u@127.0.0.1:1/none", ADVOCACY_INSTANCE_PATH=str(tmp_path))
+    result = subprocess.run([sys.executable, "-m", "advocacy", "db", "current"], env=env, capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert result.returncode != 0
+    assert "ADVOCACY_SECRET_KEY, ADVOCACY_DATA_KEYS, ADVOCACY_BLIND_INDEX_KEY must be set" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_old_links_stay_valid_while_a_new_secret_key_takes_over(app):
+    from advocacy.crypto import make_token, read_token
+
+    with app.app_context():
+        old_link = make_token("confirm-signature", 42)
+    previous = app.config["SECRET_KEY"], app.config["SECRET_KEY_FALLBACKS"]
+    app.config["SECRET_KEY"], app.config["SECRET_KEY_FALLBACKS"] = "a-brand-new-secret-key-" + "x" * 20, [previous[0]]
+    try:
+        with app.app_context():
+            assert read_token("confirm-signature", old_link) == 42
+            new_link = make_token("confirm-signature", 43)
+        app.config["SECRET_KEY_FALLBACKS"] = []
+        with app.app_context():
+            assert read_token("confirm-signature", new_link) == 43
+            with pytest.raises(TokenInvalid):
+                read_token("confirm-signature", old_link)
+    finally:
+        app.config["SECRET_KEY"], app.config["SECRET_KEY_FALLBACKS"] = previous
 
 
 def test_worker_refuses_to_run_without_a_broker(app):
@@ -97,6 +177,6 @@ def test_operators_see_failed_jobs_and_periodic_runs(app, ctx, make_petition):
     assert "send_signature_email" in listed
     assert "(550)" in listed
     assert "anna" not in listed
-    periodic.run_due(jobs=tuple(j for j in periodic.JOBS if j.name == "purge-finished-outbox"))
-    status = runner.invoke(args=["outbox", "periodic"]).output
+    periodic.run_due(jobs=tuple(j for j in periodic.registered_jobs() if j.name == "purge-finished-outbox"))
+    status = runner.invoke(args=["periodic", "status"]).output
     assert "purge-finished-outbox\truns 1" in status

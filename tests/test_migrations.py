@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from advocacy import create_app, queue
-from advocacy.extensions import db
+from advocacy.extensions import db, limiter
 from tests.conftest import settings_for_tests
 
 
@@ -39,9 +39,10 @@ def fresh_database_url(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def rebind_worker_app(app):
-    """A second app binds the worker to itself: give the worker back to the session's app afterwards."""
+    """A second app binds the worker to itself and switches the shared limiter back on: undo both afterwards."""
     yield
-    queue.init_app(app)
+    queue.init_app(app, app.config["BROKER_URL"])
+    limiter.enabled = False
 
 
 def test_upgrade_to_head_matches_the_models(tmp_path, fresh_database_url, rebind_worker_app):

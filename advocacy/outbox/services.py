@@ -54,10 +54,10 @@ def _forget_after_rollback(session: Session) -> None:
 
 def dispatch(outbox_id: int, actor_name: str, args: list[Any]) -> bool:
     """Hand one row to the broker. A broker that is down costs nothing: the relay sends the row later."""
-    from advocacy.queue import broker
+    from advocacy.queue import get_broker
 
     try:
-        actor = broker.get_actor(actor_name)
+        actor = get_broker().get_actor(actor_name)
         actor.send_with_options(args=tuple(args), outbox_id=outbox_id)
     except Exception as exc:
         log.warning("outbox row %s not sent to the broker (%s); the relay will retry", outbox_id,

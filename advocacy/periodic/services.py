@@ -9,58 +9,24 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from advocacy.dbtypes import utcnow
 from advocacy.extensions import db
+from advocacy.features import Job
 from advocacy.periodic.models import PeriodicJob
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Job:
-    name: str
-    every: timedelta
-    run: Callable[[], object]
-
-
-def _relay_outbox() -> object:
-    from advocacy.outbox import services as outbox
-
-    return outbox.relay_stale()
-
-
-def _purge_expired_pending() -> object:
-    from advocacy.signatures import services as signatures
-
-    return signatures.purge_expired_pending()
-
-
-def _purge_finished_outbox() -> object:
-    from advocacy.outbox import services as outbox
-
-    return outbox.purge_finished()
-
-
-def _reconcile_tallies() -> object:
-    from advocacy.tallies import services as tallies
-
-    return tallies.reconcile_all()
-
-
-JOBS: tuple[Job, ...] = (
-    Job("relay-outbox", timedelta(seconds=15), _relay_outbox),
-    Job("reconcile-tallies", timedelta(minutes=10), _reconcile_tallies),
-    Job("purge-expired-pending", timedelta(hours=1), _purge_expired_pending),
-    Job("purge-finished-outbox", timedelta(hours=6), _purge_finished_outbox),
-)
+def registered_jobs() -> tuple[Job, ...]:
+    """The jobs the app's features contribute (see ``advocacy.features``)."""
+    jobs: tuple[Job, ...] = current_app.extensions["advocacy.periodic_jobs"]
+    return jobs
 
 
 def claim(job: Job, now: datetime | None = None) -> bool:
@@ -82,10 +48,13 @@ def claim(job: Job, now: datetime | None = None) -> bool:
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-def run_due(now: datetime | None = None, jobs: tuple[Job, ...] = JOBS) -> list[str]:
-    """Run every job this process wins for the current period; returns their names."""
+def run_due(now: datetime | None = None, jobs: tuple[Job, ...] | None = None) -> list[str]:
+    """Run every job this process wins for the current period; returns their names.
+
+    Each job is one unit of work: its services flush, and it is committed here.
+    """
     ran = []
-    for job in jobs:
+    for job in registered_jobs() if jobs is None else jobs:
         if not claim(job, now):
             continue
         try:

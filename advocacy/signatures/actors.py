@@ -1,18 +1,17 @@
 """Background work for signatures; actors take ids, re-check state and are safe to run twice."""
 
-import dramatiq
 from dramatiq.middleware import CurrentMessage
 
 from advocacy.mail import PermanentDeliveryError
-from advocacy.queue import broker
+from advocacy.queue import actor
 from advocacy.signatures import services
 from advocacy.signatures.services import SEND_EMAIL_ACTOR, EmailKind
 
 
 # Transient failures (SMTP down, 4xx) are retried with exponential backoff for about a day; a permanent
 # refusal (5xx) fails at once and leaves a failure record on the outbox row.
-@dramatiq.actor(actor_name=SEND_EMAIL_ACTOR, broker=broker, queue_name="mail", max_retries=14,
-                min_backoff=5_000, max_backoff=2 * 3600_000, throws=(PermanentDeliveryError,))
+@actor(SEND_EMAIL_ACTOR, queue_name="mail", max_retries=14, min_backoff=5_000, max_backoff=2 * 3600_000,
+       throws=(PermanentDeliveryError,))
 def send_signature_email(signature_id: int, kind: str) -> None:
     message = CurrentMessage.get_current_message()
     outbox_id = message.options.get("outbox_id") if message else None

@@ -11,7 +11,7 @@ from advocacy.dbtypes import utcnow
 from advocacy.extensions import db
 from advocacy.outbox import services as outbox
 from advocacy.outbox.models import OutboxMessage
-from advocacy.queue import broker
+from advocacy.queue import get_broker
 from advocacy.signatures.models import Signature, SignatureState
 from tests.signatures.test_views import sign
 
@@ -21,7 +21,7 @@ def broker_down(monkeypatch):
     def refuse(*args, **kwargs):
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr(broker, "enqueue", refuse)
+    monkeypatch.setattr(get_broker(), "enqueue", refuse)
     return monkeypatch
 
 

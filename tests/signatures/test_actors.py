@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from advocacy.extensions import db
 from advocacy.outbox.models import OutboxMessage
-from advocacy.queue import broker
+from advocacy.queue import get_broker
 from advocacy.signatures import services
 from advocacy.signatures.models import Signature
 from advocacy.signatures.services import Signer
@@ -16,7 +16,7 @@ def sign_without_sending(make_petition, monkeypatch) -> int:
     """Sign while the broker is away, so the confirmation job waits in the outbox."""
     petition = make_petition()
     with monkeypatch.context() as patch:
-        patch.setattr(broker, "enqueue", lambda *a, **k: (_ for _ in ()).throw(ConnectionError("down")))
+        patch.setattr(get_broker(), "enqueue", lambda *a, **k: (_ for _ in ()).throw(ConnectionError("down")))
         services.sign(petition.id, Signer(full_name="Anna Nowak", email="anna@example.org", country="PL",
                                           locale="en"))
     return int(db.session.scalar(select(Signature.id)))

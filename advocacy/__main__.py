@@ -1,0 +1,5 @@
+"""``python -m advocacy`` is the ``advocacy`` command."""
+
+from advocacy.cli import main
+
+main()
