@@ -49,6 +49,12 @@ def _purge_finished_outbox() -> object:
     return outbox.purge_finished()
 
 
+def _erase_after_retention() -> object:
+    from advocacy.signatures import retention
+
+    return retention.erase_after_retention()
+
+
 def _reconcile_tallies() -> object:
     from advocacy.tallies import services as tallies
 
@@ -60,6 +66,7 @@ JOBS: tuple[Job, ...] = (
     Job("reconcile-tallies", timedelta(minutes=10), _reconcile_tallies),
     Job("purge-expired-pending", timedelta(hours=1), _purge_expired_pending),
     Job("purge-finished-outbox", timedelta(hours=6), _purge_finished_outbox),
+    Job("erase-after-retention", timedelta(hours=1), _erase_after_retention),
 )
 
 
