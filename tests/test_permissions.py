@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from advocacy import create_app, queue
 from advocacy.config import SECRETS_FILE, load_settings
-from advocacy.extensions import db
+from advocacy.extensions import db, limiter
 
 
 def mode(path: Path) -> int:
@@ -33,6 +33,7 @@ def rebind_worker_app(app):
     """A second app binds the worker to itself: give the worker back to the session's app afterwards."""
     yield
     queue.init_app(app)
+    limiter.enabled = False  # the second app's init_app switched the shared limiter back on
 
 
 def test_a_new_instance_folder_and_its_secrets_are_private(tmp_path, open_umask):

@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 
 from advocacy import create_app, queue
 from advocacy.dbtypes import utcnow
-from advocacy.extensions import db
+from advocacy.extensions import db, limiter
 from advocacy.periodic import services as periodic
 from advocacy.petitions.models import Petition, PetitionStatus
 from advocacy.signatures import retention
@@ -169,6 +169,7 @@ def test_the_hourly_job_erases_and_commits(app, make_petition):
 def rebind_worker_app(app):
     yield
     queue.init_app(app)
+    limiter.enabled = False  # the second app's init_app switched the shared limiter back on
 
 
 def test_existing_petitions_get_the_default_period(tmp_path: Path, rebind_worker_app):
