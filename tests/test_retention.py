@@ -84,17 +84,21 @@ def test_personal_data_is_erased_after_closing_plus_retention_and_the_counts_sta
     assert db.session.get(Signature, pending[0]).state == SignatureState.PENDING
 
 
-def test_erased_signatures_are_neither_confirmable_nor_emailed(make_petition, mailbox):
+def test_erased_signatures_are_neither_confirmable_nor_emailed(make_petition, mailbox, drain):
     petition = make_petition()
     confirmed = sign(petition, 1)
     pending = sign(petition, 1, "PL", confirm=False)
+    drain()
+    sent_before = len(mailbox())
     close(petition, utcnow() - 200 * DAY)
     retention.erase_after_retention()
     db.session.commit()
     assert signatures.confirm(pending[0]) != ConfirmOutcome.CONFIRMED
+    # an email queued again (actors run at least once) finds no address and sends nothing
     assert signatures.deliver_email(pending[0], EmailKind.CONFIRM) is False
     assert signatures.deliver_email(confirmed[0], EmailKind.CONFIRMED) is False
-    assert mailbox() == []
+    drain()
+    assert len(mailbox()) == sent_before
     assert tallies.tally(petition.id).total == 1
 
 
