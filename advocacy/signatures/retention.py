@@ -47,20 +47,24 @@ def ended_at(petition: Petition, now: datetime, last_signed_at: datetime | None)
 
 
 def due_petitions(now: datetime | None = None) -> list[int]:
-    """Ids of the petitions whose retention period is over and that still hold personal data."""
+    """Ids of the petitions whose retention period is over (whether or not anything is left to erase)."""
     now = now or utcnow()
-    rows = db.session.execute(
-        select(Petition, func.max(Signature.created_at))
-        .join(Signature, Signature.petition_id == Petition.id)
-        .where(Petition.status != PetitionStatus.DRAFT, _not_erased())
-        .group_by(Petition.id)
+    candidates = db.session.scalars(
+        select(Petition)
+        .where(Petition.status != PetitionStatus.DRAFT,
+               or_(Petition.closes_at <= now, Petition.status == PetitionStatus.CLOSED))
+        .order_by(Petition.id)
     ).all()
     due = []
-    for petition, last_signed_at in rows:
+    for petition in candidates:
+        last_signed_at = None
+        if petition.closes_at is None or petition.closes_at > now:  # closed by hand: only then is it needed
+            last_signed_at = db.session.scalar(
+                select(func.max(Signature.created_at)).where(Signature.petition_id == petition.id))
         end = ended_at(petition, now, last_signed_at)
         if end is not None and end + timedelta(days=petition.retention_days) <= now:
             due.append(petition.id)
-    return sorted(due)
+    return due
 
 
 def erase_after_retention(now: datetime | None = None, *, batch: int = BATCH) -> int:
