@@ -7,6 +7,13 @@ Two views of the same figures: ``tally`` is exact (for organisers and for servic
 what anonymous readers may see: a country with fewer than ``min_public_count`` signatures is shown as
 "fewer than N", never with its number, so one new signature from a small country cannot be tied to a
 person by watching the page.
+
+Known limit (complementary disclosure): the total is exact, so the sum of the hidden countries is the
+total minus the shown ones, and when a single country is hidden that is its exact count. Hiding a larger
+country as well ("secondary suppression") would need a row that is neither a number nor "fewer than N",
+and would reveal the hidden values as countries move in and out of it; rounding the public total would
+contradict the exact totals we promise. What is done: hidden rows never vary with their count (same text,
+alphabetical order, no goal bar) and no "other countries" sum is published.
 """
 
 from __future__ import annotations
