@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -151,9 +152,35 @@ def apply_sqlite_pragmas(engine: Any) -> None:
         cursor.close()
 
 
+def restrict_sqlite_file(url: str) -> None:
+    """The database file is readable by the app's account alone (0600), created so before SQLite opens it.
+
+    SQLite creates its -wal and -shm files with the mode of the database file; existing ones are tightened.
+    """
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except (FileExistsError, FileNotFoundError):
+        pass  # there already, or a missing folder that SQLite itself will report
+    else:
+        os.close(fd)  # an empty file is a valid, empty SQLite database
+    for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if each.exists() and each.stat().st_mode & 0o777 != 0o600:
+                each.chmod(0o600)
+        except PermissionError:
+            logging.getLogger(__name__).warning("cannot restrict %s to mode 600", each)
+
+
 def _configure_sqlite(app: Flask) -> None:
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
+    restrict_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     with app.app_context():
         apply_sqlite_pragmas(db.engine)
 

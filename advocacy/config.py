@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 SECRETS_FILE = "secrets.json"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class Settings:
     cache_seconds: float = 3.0
     # old link-signing keys still accepted while a new ADVOCACY_SECRET_KEY takes over
     secret_key_fallbacks: tuple[str, ...] = ()
+    # per-country counts below this are shown to the public as "fewer than N"; 0 or 1 shows every count
+    min_public_count: int = 10
 
     @property
     def mail_dir(self) -> Path:
@@ -49,8 +54,9 @@ def _load_or_create_secrets(instance_path: Path) -> dict[str, str]:
     """Generate the secret key and data keys on first run and keep them in the instance folder."""
     path = instance_path / SECRETS_FILE
     if path.exists():
+        _restrict(path, 0o600)
         return dict(json.loads(path.read_text()))
-    instance_path.mkdir(parents=True, exist_ok=True)
+    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
     kid = "k1"
     values = {
         "secret_key": secrets.token_urlsafe(48),
@@ -65,6 +71,15 @@ def _load_or_create_secrets(instance_path: Path) -> dict[str, str]:
     with os.fdopen(fd, "w") as fh:
         json.dump(values, fh)
     return values
+
+
+def _restrict(path: Path, mode: int) -> None:
+    """Only the account running the app may read it: the instance folder holds keys, mail and the database."""
+    try:
+        if path.stat().st_mode & 0o777 != mode:
+            path.chmod(mode)
+    except PermissionError:
+        log.warning("cannot restrict %s to mode %o: it belongs to another user", path, mode)
 
 
 def parse_data_keys(spec: str) -> dict[str, bytes]:
@@ -138,7 +153,8 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
     env = dict(os.environ if environ is None else environ)
     instance_path = Path(overrides.pop("instance_path", None) or env.get("ADVOCACY_INSTANCE_PATH") or "instance")
     instance_path = instance_path.resolve()
-    instance_path.mkdir(parents=True, exist_ok=True)
+    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _restrict(instance_path, 0o700)
     database_url = env.get("ADVOCACY_DATABASE_URL") or f"sqlite:///{instance_path / 'advocacy.sqlite3'}"
     given = {name: _secret(env, name) for name in SECRET_NAMES}
     if database_url.startswith("sqlite"):
@@ -180,6 +196,8 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
     }
     if env.get("ADVOCACY_RATE_LIMITS", "").strip().lower() in {"0", "off", "false", "no"}:
         values["rate_limits"] = False
+    if env.get("ADVOCACY_MIN_PUBLIC_COUNT", "").strip():
+        values["min_public_count"] = max(int(_number(env, "ADVOCACY_MIN_PUBLIC_COUNT", 10)), 0)
     if env.get("ADVOCACY_MAIL_FROM"):
         values["mail_from"] = env["ADVOCACY_MAIL_FROM"]
     values.update(overrides)

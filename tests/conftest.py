@@ -25,7 +25,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from advocacy import cache, create_app
+from advocacy import cache, create_app, queue
 from advocacy.config import Settings
 from advocacy.extensions import db, limiter
 from advocacy.queue import get_broker
@@ -63,6 +63,15 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
+
+
+@pytest.fixture
+def rebind_worker_app(app: Flask) -> Iterator[None]:
+    """For tests that create a second app: it binds the worker to itself and switches the shared limiter back
+    on; give both back to the session's app afterwards."""
+    yield
+    queue.init_app(app, app.config["BROKER_URL"])
+    limiter.enabled = False
 
 
 def _drop_alembic_version() -> None:
@@ -130,12 +139,12 @@ def drain(_worker: dramatiq.Worker) -> Callable[[], None]:
 
     def run() -> None:
         for _ in range(5):
-            for queue in sorted(broker.get_declared_queues()):
+            for queue_name in sorted(broker.get_declared_queues()):
                 if isinstance(broker, StubBroker):
                     # a job that fails is a test's subject, not an error of the drain
-                    broker.join(queue, timeout=30_000, fail_fast=False)
+                    broker.join(queue_name, timeout=30_000, fail_fast=False)
                 else:
-                    broker.join(queue, timeout=30_000)
+                    broker.join(queue_name, timeout=30_000)
             _worker.join()
             if all(broker_queue_empty(q) for q in broker.get_declared_queues()):
                 return

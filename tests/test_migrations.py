@@ -14,8 +14,8 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from advocacy import create_app, queue
-from advocacy.extensions import db, limiter
+from advocacy import create_app
+from advocacy.extensions import db
 from tests.conftest import settings_for_tests
 
 
@@ -35,14 +35,6 @@ def fresh_database_url(tmp_path: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-
-
-@pytest.fixture
-def rebind_worker_app(app):
-    """A second app binds the worker to itself and switches the shared limiter back on: undo both afterwards."""
-    yield
-    queue.init_app(app, app.config["BROKER_URL"])
-    limiter.enabled = False
 
 
 def test_upgrade_to_head_matches_the_models(tmp_path, fresh_database_url, rebind_worker_app):

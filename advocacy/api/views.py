@@ -46,6 +46,14 @@ def _shared(key: tuple[str, ...], build: Callable[[], dict[str, Any]]) -> Respon
     return response
 
 
+def _country(row: tallies.PublicRow, locale: str) -> dict[str, Any]:
+    """A country below the public threshold has ``count: null`` and ``count_below: N`` instead of its count."""
+    item: dict[str, Any] = {"code": row.country, "name": country_name(row.country, locale), "count": row.count}
+    if row.suppressed:
+        item["count_below"] = row.below
+    return item
+
+
 @bp.get("/petitions")
 def petitions() -> Response:
     locale = current_locale()
@@ -70,12 +78,10 @@ def petition(slug: str) -> Response:
             found = services.get_petition(slug)
         except PetitionNotFound:
             abort(404)
-        tally = tallies.tally(found.id)
+        tally = tallies.public_tally(found.id, locale)
         item = _summary(found, locale)
         item["signature_count"] = tally.total
-        item["signatures_by_country"] = [
-            {"code": code, "name": country_name(code, locale), "count": count} for code, count in tally.ranked()
-        ]
+        item["signatures_by_country"] = [_country(row, locale) for row in tally.rows]
         item["lang"] = locale
         return item
 

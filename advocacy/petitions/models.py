@@ -86,6 +86,8 @@ class Petition(db.Model):  # type: ignore[name-defined]
     goal: Mapped[int] = mapped_column(default=0)
     country_goals: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     postcode_required: Mapped[bool] = mapped_column(default=False)
+    # names, emails and postcodes of the signatures are erased this many days after the petition closed
+    retention_days: Mapped[int] = mapped_column(default=180, server_default="180")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     campaign: Mapped[Campaign] = relationship(back_populates="petitions")

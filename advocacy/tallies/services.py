@@ -2,6 +2,18 @@
 
 Confirmations add to one of SHARDS rows chosen at random, so parallel confirmations rarely touch the same
 row; readers sum the shards and keep the result for a few seconds.
+
+Two views of the same figures: ``tally`` is exact (for organisers and for services), ``public_tally`` is
+what anonymous readers may see: a country with fewer than ``min_public_count`` signatures is shown as
+"fewer than N", never with its number, so one new signature from a small country cannot be tied to a
+person by watching the page.
+
+Known limit (complementary disclosure): the total is exact, so the sum of the hidden countries is the
+total minus the shown ones, and when a single country is hidden that is its exact count. Hiding a larger
+country as well ("secondary suppression") would need a row that is neither a number nor "fewer than N",
+and would reveal the hidden values as countries move in and out of it; rounding the public total would
+contradict the exact totals we promise. What is done: hidden rows never vary with their count (same text,
+alphabetical order, no goal bar) and no "other countries" sum is published.
 """
 
 from __future__ import annotations
@@ -17,6 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from advocacy.cache import TTLCache
 from advocacy.extensions import db
+from advocacy.i18n import collation_key, country_name
 from advocacy.tallies.models import SHARDS, TallyShard
 
 log = logging.getLogger(__name__)
@@ -30,6 +43,10 @@ class Tally:
     def ranked(self) -> list[tuple[str, int]]:
         """Countries by count, largest first; ties by code so the order is stable."""
         return sorted(self.by_country.items(), key=lambda item: (-item[1], item[0]))
+
+    def public(self, locale: str | None = None) -> PublicTally:
+        """This tally as anonymous readers may see it (small counts hidden); see ``public_view``."""
+        return public_view(self, min_public_count(), locale)
 
 
 def add(petition_id: int, country: str, delta: int) -> None:
@@ -62,6 +79,62 @@ def _count(petition_id: int) -> Tally:
     ).all()
     by_country = {country: int(count) for country, count in rows if count}
     return Tally(total=sum(by_country.values()), by_country=by_country)
+
+
+@dataclass(frozen=True)
+class PublicRow:
+    """One country as the public sees it: ``count`` when it is at least the threshold, else ``below``."""
+
+    country: str
+    count: int | None = None
+    below: int | None = None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.count is None
+
+
+@dataclass(frozen=True)
+class PublicTally:
+    total: int
+    rows: tuple[PublicRow, ...]
+    threshold: int
+
+    @property
+    def suppressed(self) -> tuple[PublicRow, ...]:
+        return tuple(row for row in self.rows if row.suppressed)
+
+
+def min_public_count() -> int:
+    """The smallest per-country count shown exactly; ``MIN_PUBLIC_COUNT`` in the app config overrides the
+    setting (tests do). 0 or 1 shows every count."""
+    configured = current_app.config.get("MIN_PUBLIC_COUNT")
+    if configured is None:
+        configured = current_app.extensions["advocacy.settings"].min_public_count
+    return max(int(configured), 0)
+
+
+def public_view(exact: Tally, threshold: int, locale: str | None = None) -> PublicTally:
+    """Hide the counts below ``threshold``.
+
+    Visible countries come first, largest first (ties by code). Suppressed ones follow in alphabetical
+    order of their name in ``locale`` (by code without one), so their order says nothing about their size.
+    The total stays exact.
+    """
+    visible = [(code, n) for code, n in exact.ranked() if n >= threshold]
+    hidden = [code for code, n in exact.by_country.items() if n < threshold]
+    if locale is None:
+        hidden.sort()
+    else:
+        hidden.sort(key=lambda code: (collation_key(country_name(code, locale), locale), code))
+    rows = [PublicRow(code, count=n) for code, n in visible]
+    rows += [PublicRow(code, below=threshold) for code in hidden]
+    return PublicTally(total=exact.total, rows=tuple(rows), threshold=threshold)
+
+
+def public_tally(petition_id: int, locale: str | None = None) -> PublicTally:
+    """What anonymous readers (pages, the API) may see of a petition's tally."""
+    return public_view(tally(petition_id), min_public_count(), locale)
 
 
 def totals(petition_ids: list[int]) -> dict[int, int]:

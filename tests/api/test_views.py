@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
 from sqlalchemy import select
 
 from advocacy.extensions import db
@@ -7,6 +11,15 @@ from advocacy.petitions.models import PetitionStatus
 from advocacy.signatures import services
 from advocacy.signatures.models import Signature
 from advocacy.signatures.services import Signer
+from advocacy.tallies import services as tallies
+
+
+@pytest.fixture
+def min_public_count(app: Flask) -> Iterator[None]:
+    """Counts below 3 are hidden in these tests, so a few signatures show both kinds of rows."""
+    app.config["MIN_PUBLIC_COUNT"] = 3
+    yield
+    app.config.pop("MIN_PUBLIC_COUNT")
 
 
 def confirmed(petition_id: int, n: int, country: str) -> None:
@@ -16,7 +29,7 @@ def confirmed(petition_id: int, n: int, country: str) -> None:
         services.confirm(db.session.scalar(select(Signature.id).order_by(Signature.id.desc())))
 
 
-def test_petition_detail(client, make_petition):
+def test_petition_detail(client, make_petition, min_public_count):
     petition = make_petition()
     confirmed(petition.id, 2, "PL")
     confirmed(petition.id, 3, "UA")
@@ -29,11 +42,57 @@ def test_petition_detail(client, make_petition):
     assert data["signature_count"] == 5
     assert data["signatures_by_country"] == [
         {"code": "UA", "name": "Ukraine", "count": 3},
-        {"code": "PL", "name": "Poland", "count": 2},
+        {"code": "PL", "name": "Poland", "count": None, "count_below": 3},
     ]
 
 
-def test_names_follow_lang_and_accept_language(client, make_petition):
+def test_small_countries_give_no_count_and_their_order_does_not_leak_size(client, make_petition, ctx):
+    petition = make_petition()
+    for country, n in {"UA": 12, "DE": 10, "FR": 9, "AT": 1, "PL": 5}.items():
+        tallies.add(petition.id, country, n)
+    db.session.commit()
+    data = client.get(f"/api/v1/petitions/{petition.slug}").get_json()
+    assert data["signature_count"] == 37  # the total stays exact
+    assert data["signatures_by_country"] == [
+        {"code": "UA", "name": "Ukraine", "count": 12},
+        {"code": "DE", "name": "Germany", "count": 10},
+        # below 10: no number, alphabetical by name, not by size
+        {"code": "AT", "name": "Austria", "count": None, "count_below": 10},
+        {"code": "FR", "name": "France", "count": None, "count_below": 10},
+        {"code": "PL", "name": "Poland", "count": None, "count_below": 10},
+    ]
+    # hidden countries are alphabetical in the reader's language too
+    uk = client.get(f"/api/v1/petitions/{petition.slug}?lang=uk").get_json()
+    assert [c["name"] for c in uk["signatures_by_country"][2:]] == ["Австрія", "Польща", "Франція"]
+
+
+def test_one_more_signature_in_a_small_country_changes_nothing_but_the_total(client, make_petition, ctx):
+    petition = make_petition()
+    tallies.add(petition.id, "UA", 15)
+    tallies.add(petition.id, "LI", 2)
+    tallies.add(petition.id, "MT", 4)
+    db.session.commit()
+    before = client.get(f"/api/v1/petitions/{petition.slug}").get_json()
+    tallies.add(petition.id, "LI", 1)
+    db.session.commit()
+    after = client.get(f"/api/v1/petitions/{petition.slug}").get_json()
+    assert after["signature_count"] == before["signature_count"] + 1
+    assert after["signatures_by_country"] == before["signatures_by_country"]
+
+
+def test_a_threshold_of_one_shows_every_count(app, client, make_petition, ctx):
+    petition = make_petition()
+    tallies.add(petition.id, "LI", 1)
+    db.session.commit()
+    app.config["MIN_PUBLIC_COUNT"] = 1
+    try:
+        data = client.get(f"/api/v1/petitions/{petition.slug}").get_json()
+    finally:
+        app.config.pop("MIN_PUBLIC_COUNT")
+    assert data["signatures_by_country"] == [{"code": "LI", "name": "Liechtenstein", "count": 1}]
+
+
+def test_names_follow_lang_and_accept_language(client, make_petition, min_public_count):
     petition = make_petition()
     confirmed(petition.id, 1, "DE")
     uk = client.get(f"/api/v1/petitions/{petition.slug}?lang=uk").get_json()

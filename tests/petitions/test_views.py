@@ -7,6 +7,7 @@ import re
 from advocacy import cache
 from advocacy.extensions import db
 from advocacy.petitions import services
+from advocacy.tallies import services as tallies
 from tests.signatures.test_views import TOKEN_RE
 
 
@@ -54,3 +55,84 @@ def test_page_shows_targets_text_and_tally_table(client, make_petition):
     assert "<p>Second paragraph.</p>" in html
     assert re.search(r'<progress max="100" value="0"', html)
     assert "Nobody has signed yet" in html
+
+
+def add_counts(petition_id: int, counts: dict[str, int]) -> None:
+    for country, n in counts.items():
+        tallies.add(petition_id, country, n)
+    db.session.commit()
+
+
+def country_rows(html: str) -> list[tuple[str, str]]:
+    """(country code, what the signatures cell says) for each row of the country table, in order."""
+    return [(code, re.sub(r"\s+", " ", cell).strip()) for code, cell in
+            re.findall(r'<tr data-country="(\w\w)"[^>]*>.*?<td class="num[^"]*">(.*?)</td>', html, re.S)]
+
+
+def test_small_countries_show_fewer_than_the_threshold_and_no_goal_bar(client, make_petition):
+    petition = make_petition(country_goals={"UA": 50, "LI": 20})
+    add_counts(petition.id, {"UA": 12, "LI": 3, "AT": 7})
+    html = client.get(f"/p/{petition.slug}").get_data(as_text=True)
+    assert country_rows(html) == [("UA", "12"), ("AT", "fewer than 10"), ("LI", "fewer than 10")]
+    assert '<strong>22</strong>' in html  # the total stays exact
+    # Ukraine's bar shows its count; Liechtenstein has a goal but no bar, which would give its count away
+    assert re.search(r'<progress max="50" value="12" aria-label="Progress towards the goal for Ukraine"', html)
+    assert "goal for Liechtenstein" not in html
+    assert not re.search(r'<progress max="20"', html)
+    assert "countries with fewer than 10 signatures are shown without their exact number" in html
+    assert ">3<" not in html
+    assert ">7<" not in html
+
+
+def test_one_more_signature_in_a_small_country_leaves_its_row_as_it_was(client, make_petition):
+    petition = make_petition()
+    add_counts(petition.id, {"UA": 12, "LI": 3, "MT": 2})
+    before = country_rows(client.get(f"/p/{petition.slug}").get_data(as_text=True))
+    add_counts(petition.id, {"LI": 1})
+    after = country_rows(client.get(f"/p/{petition.slug}").get_data(as_text=True))
+    assert after == before == [("UA", "12"), ("LI", "fewer than 10"), ("MT", "fewer than 10")]
+
+
+def test_the_threshold_is_formatted_for_the_language(app, client, make_petition):
+    petition = make_petition()
+    add_counts(petition.id, {"UA": 1500, "PL": 20})
+    app.config["MIN_PUBLIC_COUNT"] = 1000
+    try:
+        en = client.get(f"/p/{petition.slug}?lang=en").get_data(as_text=True)
+        uk = client.get(f"/p/{petition.slug}?lang=uk").get_data(as_text=True)
+    finally:
+        app.config.pop("MIN_PUBLIC_COUNT")
+    assert country_rows(en) == [("UA", "1,500"), ("PL", "fewer than 1,000")]
+    assert dict(country_rows(uk))["PL"].endswith(" 1 000")  # CLDR groups Ukrainian digits with a space
+
+
+def test_page_renders_in_every_language_with_hidden_and_shown_countries(client, make_petition):
+    petition = make_petition()
+    add_counts(petition.id, {"UA": 10, "DE": 1})
+    for lang, ukraine, germany in [("en", "Ukraine", "Germany"), ("uk", "Україна", "Німеччина"),
+                                   ("ru", "Украина", "Германия")]:
+        response = client.get(f"/p/{petition.slug}?lang={lang}")
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert f'<html lang="{lang}">' in html
+        assert re.search(rf'data-country="UA">\s*<th scope="row">{ukraine}</th>\s*<td class="num">10</td>', html)
+        assert re.search(rf'data-country="DE" class="suppressed">\s*<th scope="row">{germany}</th>', html)
+        assert dict(country_rows(html))["DE"] != "1"
+
+
+def test_shared_page_hides_small_counts_too(app, make_petition):
+    """The copy shared by all readers of a language for a few seconds is the public one."""
+    petition = make_petition()
+    add_counts(petition.id, {"UA": 2})
+    app.config["PAGE_CACHE_SECONDS"] = 60
+    try:
+        first = app.test_client().get(f"/p/{petition.slug}").get_data(as_text=True)
+        add_counts(petition.id, {"UA": 20})
+        cached = app.test_client().get(f"/p/{petition.slug}").get_data(as_text=True)
+        assert country_rows(first) == country_rows(cached) == [("UA", "fewer than 10")]
+        cache.clear_all()
+        fresh = app.test_client().get(f"/p/{petition.slug}").get_data(as_text=True)
+        assert country_rows(fresh) == [("UA", "22")]
+    finally:
+        app.config["PAGE_CACHE_SECONDS"] = 0
+        cache.clear_all()

@@ -1,0 +1,94 @@
+"""Erase signers' personal data once a petition's retention period has passed; the counts stay.
+
+A petition ends when it closes:
+- at ``closes_at`` once that moment has passed, whatever its status (a petition closes by date);
+- a petition closed by hand (status closed) with no ``closes_at``, or with one still in the future, has
+  no recorded closing moment. It took no signature after it closed, so it ends at its last signature's
+  ``created_at``: its data is kept ``retention_days`` after the last person gave it. (A petition closed
+  by hand that nobody signed has nothing to erase.)
+Open petitions without a past ``closes_at`` and drafts never end.
+
+``retention_days`` after the end, the name, email and postcode of every signature of the petition are set
+to NULL and its blind email index is replaced by a tombstone that matches no address (the column is NOT
+NULL and unique per petition). The rows, their state and country stay, so tallies and packets' counts do
+not change; with no email they are never emailed again, and their petition is closed, so a pending one
+can no longer be confirmed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, String, cast, func, literal, or_, select, update
+
+from advocacy.dbtypes import utcnow
+from advocacy.extensions import db
+from advocacy.petitions.models import Petition, PetitionStatus
+from advocacy.signatures.models import Signature
+
+BATCH = 1000
+ERASED_INDEX_PREFIX = "erased:"
+
+
+def _not_erased() -> ColumnElement[bool]:
+    return or_(
+        Signature.full_name.is_not(None), Signature.email.is_not(None), Signature.postcode.is_not(None),
+        ~Signature.email_index.startswith(ERASED_INDEX_PREFIX, autoescape=True),
+    )
+
+
+def ended_at(petition: Petition, now: datetime, last_signed_at: datetime | None) -> datetime | None:
+    """When the petition closed, as far as retention is concerned; None while it has not."""
+    if petition.closes_at is not None and petition.closes_at <= now:
+        return petition.closes_at
+    if petition.status == PetitionStatus.CLOSED:
+        return last_signed_at
+    return None
+
+
+def due_petitions(now: datetime | None = None) -> list[int]:
+    """Ids of the petitions whose retention period is over (whether or not anything is left to erase)."""
+    now = now or utcnow()
+    candidates = db.session.scalars(
+        select(Petition)
+        .where(Petition.status != PetitionStatus.DRAFT,
+               or_(Petition.closes_at <= now, Petition.status == PetitionStatus.CLOSED))
+        .order_by(Petition.id)
+    ).all()
+    due = []
+    for petition in candidates:
+        last_signed_at = None
+        if petition.closes_at is None or petition.closes_at > now:  # closed by hand: only then is it needed
+            last_signed_at = db.session.scalar(
+                select(func.max(Signature.created_at)).where(Signature.petition_id == petition.id))
+        end = ended_at(petition, now, last_signed_at)
+        if end is not None and end + timedelta(days=petition.retention_days) <= now:
+            due.append(petition.id)
+    return due
+
+
+def erase_after_retention(now: datetime | None = None, *, batch: int = BATCH) -> int:
+    """The periodic job: erase what is due; returns how many signatures were erased. Flushes, never commits."""
+    erased = 0
+    for petition_id in due_petitions(now):
+        while True:
+            ids = list(db.session.scalars(
+                select(Signature.id)
+                .where(Signature.petition_id == petition_id, _not_erased())
+                .order_by(Signature.id)
+                .limit(batch)
+            ))
+            if not ids:
+                break
+            db.session.execute(
+                update(Signature)
+                .where(Signature.id.in_(ids))
+                .values(full_name=None, email=None, postcode=None,
+                        email_index=literal(ERASED_INDEX_PREFIX, String) + cast(Signature.id, String))
+                .execution_options(synchronize_session=False)
+            )
+            erased += len(ids)
+    db.session.flush()
+    # objects this session already holds must not keep showing the erased values
+    db.session.expire_all()
+    return erased
