@@ -184,12 +184,19 @@ def sign(petition_id: int, signer: Signer) -> SignOutcome:
     for _attempt in range(2):
         try:
             with _savepoint():
-                return _sign_once(petition_id, clean, index)
+                outcome, signature_id, email = _sign_once(petition_id, clean, index)
+            break
         except IntegrityError:
             # a parallel request with the same address won the insert: only the savepoint is undone,
             # and this one is treated as the repeat
             continue
-    raise RuntimeError("could not store the signature")  # pragma: no cover
+    else:
+        raise RuntimeError("could not store the signature")  # pragma: no cover
+    # The email is queued after the savepoint: SQLAlchemy reports a released savepoint to after_commit
+    # listeners, and the outbox must only hand its rows to the broker once the caller really commits.
+    if email is not None:
+        outbox.enqueue(SEND_EMAIL_ACTOR, signature_id, email.value)
+    return outcome
 
 
 def _savepoint() -> SessionTransaction:
@@ -207,7 +214,8 @@ def _savepoint() -> SessionTransaction:
     return db.session.begin_nested()
 
 
-def _sign_once(petition_id: int, signer: Signer, index: str) -> SignOutcome:
+def _sign_once(petition_id: int, signer: Signer, index: str) -> tuple[SignOutcome, int, EmailKind | None]:
+    """Store or find the signature; returns the outcome, its id and the email it calls for."""
     existing = db.session.scalar(
         select(Signature).where(Signature.petition_id == petition_id, Signature.email_index == index)
     )
@@ -220,21 +228,18 @@ def _sign_once(petition_id: int, signer: Signer, index: str) -> SignOutcome:
         )
         db.session.add(signature)
         db.session.flush()
-        outbox.enqueue(SEND_EMAIL_ACTOR, signature.id, EmailKind.CONFIRM.value)
-        return SignOutcome.NEW
+        return SignOutcome.NEW, signature.id, EmailKind.CONFIRM
 
     # A repeat changes nothing stored: what the mailbox owner confirms is exactly what they submitted, not
     # what someone else typed with another spelling of their address. (A withdrawn signature has no
     # email index any more, so signing again after withdrawing is a new signature.)
     if existing.state == SignatureState.INVALIDATED:
-        return SignOutcome.SUPPRESSED
+        return SignOutcome.SUPPRESSED, existing.id, None
     if not _reserve_email(existing):
-        return SignOutcome.CAPPED
+        return SignOutcome.CAPPED, existing.id, None
     if existing.state == SignatureState.CONFIRMED:
-        outbox.enqueue(SEND_EMAIL_ACTOR, existing.id, EmailKind.ALREADY_SIGNED.value)
-        return SignOutcome.ALREADY_SIGNED
-    outbox.enqueue(SEND_EMAIL_ACTOR, existing.id, EmailKind.CONFIRM.value)
-    return SignOutcome.RESENT
+        return SignOutcome.ALREADY_SIGNED, existing.id, EmailKind.ALREADY_SIGNED
+    return SignOutcome.RESENT, existing.id, EmailKind.CONFIRM
 
 
 def _reserve_email(signature: Signature) -> bool:
