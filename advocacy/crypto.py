@@ -2,8 +2,8 @@
 
 Personal fields are sealed with AES-GCM under a key id so keys can be rotated: the newest key encrypts,
 every configured key decrypts. Each sealed value authenticates where it lives (table, column and the row's
-``seal_id``) as associated data, so a value copied into another row or column does not decrypt. Duplicates are found through an HMAC-SHA256 blind index computed with a
-separate key, so the database never holds an email address in a form that can be read or brute-forced
+``seal_id``) as associated data, so a value copied into another row or column does not decrypt.
+Duplicates are found through an HMAC-SHA256 blind index computed with a separate key, so the database never holds an email address in a form that can be read or brute-forced
 without the index key.
 """
 
@@ -13,8 +13,8 @@ import hashlib
 import hmac
 import logging
 import os
-import uuid
 import unicodedata
+import uuid
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -22,6 +22,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
 log = logging.getLogger(__name__)
 
 # 1: AES-GCM with the header as associated data, bound to nothing (refused since values are bound to their

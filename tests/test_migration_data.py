@@ -64,7 +64,9 @@ def test_upgrade_reseals_old_values_bound_to_their_row(tmp_path, fresh_database_
         olena, taras = db.session.get(Signature, 1), db.session.get(Signature, 2)
         assert (olena.full_name, olena.email, olena.postcode) == ("Olena Kovalenko", "olena@example.org", "01001")
         assert (taras.full_name, taras.email, taras.postcode) == ("Taras Bondarenko", "taras@example.org", None)
-        assert olena.seal_id and taras.seal_id and olena.seal_id != taras.seal_id
+        assert olena.seal_id
+        assert taras.seal_id
+        assert olena.seal_id != taras.seal_id
         stored = db.session.execute(text("SELECT full_name FROM signatures WHERE id = 1")).scalar_one()
         assert bytes(stored)[:1] == b"\x02"
         if db.engine.dialect.name == "sqlite":  # the rebuilt table still never reuses a deleted id
@@ -95,7 +97,8 @@ def test_upgrade_reseals_old_values_bound_to_their_row(tmp_path, fresh_database_
         assert open_unbound(bytes(rows[0].full_name)) == "Olena Kovalenko"
         assert open_unbound(bytes(rows[0].email)) == "olena@example.org"
         assert open_unbound(bytes(rows[0].postcode)) == "01001"
-        assert rows[1].email_index and rows[1].full_name is None
+        assert rows[1].email_index
+        assert rows[1].full_name is None
         db.engine.dispose()
 
 
