@@ -3,8 +3,8 @@
 Personal fields are sealed with AES-GCM under a key id so keys can be rotated: the newest key encrypts,
 every configured key decrypts. Each sealed value authenticates where it lives (table, column and the row's
 ``seal_id``) as associated data, so a value copied into another row or column does not decrypt.
-Duplicates are found through an HMAC-SHA256 blind index computed with a separate key, so the database never holds an email address in a form that can be read or brute-forced
-without the index key.
+Duplicates are found through an HMAC-SHA256 blind index computed with a separate key, so the database
+never holds an email address in a form that can be read or brute-forced without the index key.
 """
 
 from __future__ import annotations
