@@ -207,3 +207,7 @@ def register_commands(app: Flask) -> None:
     from advocacy.events.cli import events_group
 
     app.cli.add_command(events_group)
+
+    from advocacy.keys import keys_group
+
+    app.cli.add_command(keys_group)

@@ -143,28 +143,28 @@ class Sealed:
         try:
             return keyring().decrypt(bytes(blob), context=self.context(obj))
         except DecryptionError as exc:
-            row_id = getattr(obj, "id", None)
-            log.error("integrity error: the sealed value in %s.%s of row %s does not open in its place (%s)",
-                      self.table, self.column, row_id, exc)
-            raise SealBroken(self.table, self.column, row_id) from exc
+            raise self._broken(obj, exc) from exc
 
     def __set__(self, obj: object, value: str | None) -> None:
         setattr(obj, self.attr, None if value is None else keyring().encrypt(value, context=self.context(obj)))
 
-    def reseal(self, obj: object, ring: Keyring) -> bool:
-        """Seal the value again under the first key if it is under another one; True if it changed."""
+    def resealed(self, obj: object, ring: Keyring) -> bytes | None:
+        """The value sealed again under the first key, or None if it is empty or already under that key."""
         blob = getattr(obj, self.attr)
         if blob is None or key_id(bytes(blob)) == ring.current_kid:
-            return False
+            return None
         context = self.context(obj)
         try:
             plaintext = ring.decrypt(bytes(blob), context=context)
         except DecryptionError as exc:
-            log.error("integrity error: the sealed value in %s.%s of row %s does not open in its place (%s)",
-                      self.table, self.column, getattr(obj, "id", None), exc)
-            raise SealBroken(self.table, self.column, getattr(obj, "id", None)) from exc
-        setattr(obj, self.attr, ring.encrypt(plaintext, context=context))
-        return True
+            raise self._broken(obj, exc) from exc
+        return ring.encrypt(plaintext, context=context)
+
+    def _broken(self, obj: object, error: DecryptionError) -> SealBroken:
+        row_id = getattr(obj, "id", None)
+        log.error("integrity error: the sealed value in %s.%s of row %s does not open in its place (%s)",
+                  self.table, self.column, row_id, error)
+        return SealBroken(self.table, self.column, row_id)
 
 
 def ensure_seal_id(obj: Any) -> str:
