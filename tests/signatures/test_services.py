@@ -261,10 +261,11 @@ def test_a_value_copied_to_another_row_does_not_open(make_petition, caplog):
         with pytest.raises(SealBroken):
             _ = olena.full_name
     assert olena.email == "olena@example.org"  # untouched values still open
+    # (a worker may log too, if it tries to mail the tampered row meanwhile)
     messages = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
-    assert len(messages) == 3
-    assert f"signatures.full_name of row {mallory_id}" in messages[0]
-    assert f"signatures.email of row {mallory_id}" in messages[1]
+    for place in (f"signatures.full_name of row {mallory_id}", f"signatures.email of row {mallory_id}",
+                  f"signatures.full_name of row {olena_id}"):
+        assert any(place in m for m in messages), place
     assert all("olena" not in m.lower() and "Kovalenko" not in m for m in messages)
 
 
