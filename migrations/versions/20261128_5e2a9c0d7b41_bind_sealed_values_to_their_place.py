@@ -1,5 +1,7 @@
-"""Sealed values bound to their place: a seal_id per signature, ciphertexts re-sealed in format 2 with
-table, column and seal_id as associated data; the email index may be cleared (withdrawal).
+"""Sealed values bound to their place (seal_id, format 2); the email index may be cleared on withdrawal.
+
+Each signature gets a random seal_id; name, email and postcode are re-sealed in format 2, with table, column
+and seal_id as associated data. Withdrawal now clears the email index too, so the column becomes nullable.
 
 The data keys come from the Flask app running the migration (``advocacy.keyring``); the format conversion
 is done here with ``cryptography`` so this file does not depend on the application's code.
