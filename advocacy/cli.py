@@ -137,3 +137,7 @@ def register_commands(app: Flask) -> None:
     from advocacy.periodic.cli import periodic_group
 
     app.cli.add_command(periodic_group)
+
+    from advocacy.keys import keys_group
+
+    app.cli.add_command(keys_group)

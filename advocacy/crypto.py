@@ -1,32 +1,48 @@
 """Field encryption, blind indexes and purpose-salted tokens.
 
 Personal fields are sealed with AES-GCM under a key id so keys can be rotated: the newest key encrypts,
-every configured key decrypts. Duplicates are found through an HMAC-SHA256 blind index computed with a
-separate key, so the database never holds an email address in a form that can be read or brute-forced
-without the index key.
+every configured key decrypts. Each sealed value authenticates where it lives (table, column and the row's
+``seal_id``) as associated data, so a value copied into another row or column does not decrypt.
+Duplicates are found through an HMAC-SHA256 blind index computed with a separate key, so the database
+never holds an email address in a form that can be read or brute-forced without the index key.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import unicodedata
+import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import LargeBinary
-from sqlalchemy.types import TypeDecorator
 
-FORMAT_VERSION = b"\x01"
+log = logging.getLogger(__name__)
+
+# 1: AES-GCM with the header as associated data, bound to nothing (refused since values are bound to their
+# place); 2: the header plus a context naming the value's table, column and row.
+UNBOUND_FORMAT_VERSION = b"\x01"
+FORMAT_VERSION = b"\x02"
 
 
 class DecryptionError(Exception):
     pass
+
+
+class SealBroken(DecryptionError):
+    """A stored value does not open in its own place: altered, copied from elsewhere, or under a lost key."""
+
+    def __init__(self, table: str, column: str, row_id: object) -> None:
+        super().__init__(f"sealed value in {table}.{column} of row {row_id} does not open")
+        self.table = table
+        self.column = column
+        self.row_id = row_id
 
 
 @dataclass(frozen=True)
@@ -42,7 +58,13 @@ class Keyring:
         sealed = AESGCM(key).encrypt(nonce, plaintext.encode(), header + context)
         return header + nonce + sealed
 
+    @property
+    def current_kid(self) -> str:
+        return next(iter(self.data_keys))
+
     def decrypt(self, blob: bytes, *, context: bytes = b"") -> str:
+        if blob[:1] == UNBOUND_FORMAT_VERSION:
+            raise DecryptionError("ciphertext in the old unbound format")
         if not blob or blob[:1] != FORMAT_VERSION:
             raise DecryptionError("unknown ciphertext format")
         kid_len = blob[1]
@@ -67,21 +89,89 @@ def keyring() -> Keyring:
     return keyring
 
 
-class EncryptedText(TypeDecorator[str]):
-    """A text column stored as AES-GCM ciphertext; plain ``str`` in Python."""
+def key_id(blob: bytes) -> str | None:
+    """The id of the key a sealed value is under, read from its header; None if the header is not ours."""
+    if len(blob) < 2 or blob[:1] not in (FORMAT_VERSION, UNBOUND_FORMAT_VERSION):
+        return None
+    return blob[2 : 2 + blob[1]].decode(errors="replace")
 
-    impl = LargeBinary
-    cache_ok = True
 
-    def process_bind_param(self, value: str | None, dialect: Any) -> bytes | None:
-        if value is None:
+def seal_context(table: str, column: str, seal_id: str) -> bytes:
+    return f"{table}\0{column}\0{seal_id}".encode()
+
+
+def new_seal_id() -> str:
+    return uuid.uuid4().hex
+
+
+# every (model, Sealed field) pair, so key rotation can find all sealed values
+SEALED_FIELDS: list[tuple[type, Sealed]] = []
+
+
+class Sealed:
+    """A personal field stored as AES-GCM ciphertext bound to table, column and the row's ``seal_id``.
+
+    The model maps the ciphertext column to the attribute ``_<name>`` (DB column ``<name>``) and a string
+    ``seal_id`` column set when the object is created; this descriptor gives plain ``str`` in Python.
+    Reading a value that does not open in its place logs an integrity error (never the value) and raises
+    ``SealBroken``.
+    """
+
+    def __init__(self, column: str) -> None:
+        self.column = column
+        self.attr = f"_{column}"
+        self.table = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.table = str(owner.__dict__.get("__tablename__") or owner.__name__)
+        SEALED_FIELDS.append((owner, self))
+
+    def context(self, obj: Any) -> bytes:
+        return seal_context(self.table, self.column, ensure_seal_id(obj))
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> Sealed: ...
+    @overload
+    def __get__(self, obj: object, owner: type) -> str | None: ...
+
+    def __get__(self, obj: object | None, owner: type) -> Sealed | str | None:
+        if obj is None:
+            return self
+        blob = getattr(obj, self.attr)
+        if blob is None:
             return None
-        return keyring().encrypt(value)
+        try:
+            return keyring().decrypt(bytes(blob), context=self.context(obj))
+        except DecryptionError as exc:
+            raise self._broken(obj, exc) from exc
 
-    def process_result_value(self, value: bytes | None, dialect: Any) -> str | None:
-        if value is None:
+    def __set__(self, obj: object, value: str | None) -> None:
+        setattr(obj, self.attr, None if value is None else keyring().encrypt(value, context=self.context(obj)))
+
+    def resealed(self, obj: object, ring: Keyring) -> bytes | None:
+        """The value sealed again under the first key, or None if it is empty or already under that key."""
+        blob = getattr(obj, self.attr)
+        if blob is None or key_id(bytes(blob)) == ring.current_kid:
             return None
-        return keyring().decrypt(bytes(value))
+        context = self.context(obj)
+        try:
+            plaintext = ring.decrypt(bytes(blob), context=context)
+        except DecryptionError as exc:
+            raise self._broken(obj, exc) from exc
+        return ring.encrypt(plaintext, context=context)
+
+    def _broken(self, obj: object, error: DecryptionError) -> SealBroken:
+        row_id = getattr(obj, "id", None)
+        log.error("integrity error: the sealed value in %s.%s of row %s does not open in its place (%s)",
+                  self.table, self.column, row_id, error)
+        return SealBroken(self.table, self.column, row_id)
+
+
+def ensure_seal_id(obj: Any) -> str:
+    seal_id: str | None = obj.seal_id
+    if seal_id is None:
+        seal_id = obj.seal_id = new_seal_id()
+    return seal_id
 
 
 # Providers that ignore dots in the local part and deliver ``+tag`` addresses to the same mailbox.

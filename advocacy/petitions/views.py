@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from advocacy.cache import TTLCache
 from advocacy.events import services as events
-from advocacy.extensions import csrf, limiter
+from advocacy.extensions import csrf, db, limiter
 from advocacy.i18n import current_locale, normalize_locale, remember_locale
 from advocacy.petitions import services
 from advocacy.petitions.models import Petition
@@ -73,6 +73,7 @@ def show(slug: str) -> tuple[str, int] | WerkzeugResponse:
             postcode=form.postcode.data, locale=current_locale(),
             consent_share_name=bool(form.consent_share_name.data), opt_in_news=bool(form.opt_in_news.data),
         ))
+        db.session.commit()
     except signatures.SignatureRejected as rejected:
         for name, messages in rejected.errors.items():
             field = getattr(form, name, None)

@@ -2,6 +2,8 @@
 
 from dramatiq.middleware import CurrentMessage
 
+from advocacy.crypto import SealBroken
+from advocacy.extensions import db
 from advocacy.mail import PermanentDeliveryError
 from advocacy.queue import actor
 from advocacy.signatures import services
@@ -16,4 +18,10 @@ def send_signature_email(signature_id: int, kind: str) -> None:
     message = CurrentMessage.get_current_message()
     outbox_id = message.options.get("outbox_id") if message else None
     key = f"outbox-{outbox_id}" if outbox_id is not None else None
-    services.deliver_email(signature_id, EmailKind(kind), message_key=key)
+    try:
+        services.deliver_email(signature_id, EmailKind(kind), message_key=key)
+    except SealBroken:
+        # logged where it was found (table, column, row); retrying cannot repair it, so nothing is sent
+        db.session.rollback()
+        return
+    db.session.commit()

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from advocacy.crypto import EncryptedText
+from advocacy.crypto import Sealed, new_seal_id
 from advocacy.dbtypes import UTCDateTime, utcnow
 from advocacy.extensions import db
 from advocacy.petitions.models import Petition
@@ -37,12 +38,16 @@ class Signature(db.Model):  # type: ignore[name-defined]
         Enum(SignatureState, native_enum=False, length=12, values_callable=lambda e: [m.value for m in e]),
         default=SignatureState.PENDING,
     )
-    full_name: Mapped[str | None] = mapped_column(EncryptedText)
-    email: Mapped[str | None] = mapped_column(EncryptedText)
-    # HMAC of the canonical email under the blind-index key: finds duplicates without revealing the address
-    email_index: Mapped[str] = mapped_column(String(64))
+    # random, fixed when the object is made (before its id exists): sealed values are bound to it
+    seal_id: Mapped[str] = mapped_column(String(32), default=new_seal_id)
+    # ciphertexts; read and write them through the Sealed attributes full_name, email and postcode below
+    _full_name: Mapped[bytes | None] = mapped_column("full_name", LargeBinary)
+    _email: Mapped[bytes | None] = mapped_column("email", LargeBinary)
+    # HMAC of the canonical email under the blind-index key: finds duplicates without revealing the address.
+    # Cleared on withdrawal (NULLs never collide in the unique constraint).
+    email_index: Mapped[str | None] = mapped_column(String(64))
     country: Mapped[str] = mapped_column(String(2))
-    postcode: Mapped[str | None] = mapped_column(EncryptedText)
+    _postcode: Mapped[bytes | None] = mapped_column("postcode", LargeBinary)
     locale: Mapped[str] = mapped_column(String(8))
     consent_share_name: Mapped[bool] = mapped_column(default=False)
     opt_in_news: Mapped[bool] = mapped_column(default=False)
@@ -56,3 +61,11 @@ class Signature(db.Model):  # type: ignore[name-defined]
     email_window_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     petition: Mapped[Petition] = relationship()
+
+    full_name = Sealed("full_name")
+    email = Sealed("email")
+    postcode = Sealed("postcode")
+
+    def __init__(self, **kwargs: Any) -> None:
+        # the seal id first: the sealed values given here are bound to it
+        super().__init__(seal_id=kwargs.pop("seal_id", None) or new_seal_id(), **kwargs)

@@ -9,8 +9,7 @@ A petition ends when it closes:
 Open petitions without a past ``closes_at`` and drafts never end.
 
 ``retention_days`` after the end, the name, email and postcode of every signature of the petition are set
-to NULL and its blind email index is replaced by a tombstone that matches no address (the column is NOT
-NULL and unique per petition). The rows, their state and country stay, so tallies and packets' counts do
+to NULL, and so is its blind email index. The rows, their state and country stay, so tallies and packets' counts do
 not change; with no email they are never emailed again, and their petition is closed, so a pending one
 can no longer be confirmed.
 """
@@ -19,7 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, String, cast, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 
 from advocacy.dbtypes import utcnow
 from advocacy.extensions import db
@@ -27,13 +26,12 @@ from advocacy.petitions.models import Petition, PetitionStatus
 from advocacy.signatures.models import Signature
 
 BATCH = 1000
-ERASED_INDEX_PREFIX = "erased:"
 
 
 def _not_erased() -> ColumnElement[bool]:
     return or_(
-        Signature.full_name.is_not(None), Signature.email.is_not(None), Signature.postcode.is_not(None),
-        ~Signature.email_index.startswith(ERASED_INDEX_PREFIX, autoescape=True),
+        Signature._full_name.is_not(None), Signature._email.is_not(None), Signature._postcode.is_not(None),
+        Signature.email_index.is_not(None),
     )
 
 
@@ -83,8 +81,8 @@ def erase_after_retention(now: datetime | None = None, *, batch: int = BATCH) ->
             db.session.execute(
                 update(Signature)
                 .where(Signature.id.in_(ids))
-                .values(full_name=None, email=None, postcode=None,
-                        email_index=literal(ERASED_INDEX_PREFIX, String) + cast(Signature.id, String))
+                .values({Signature._full_name: None, Signature._email: None, Signature._postcode: None,
+                         Signature.email_index: None})
                 .execution_options(synchronize_session=False)
             )
             erased += len(ids)

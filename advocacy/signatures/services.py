@@ -10,12 +10,14 @@ import enum
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import SessionTransaction
 
 from advocacy import mail
 from advocacy.crypto import TOKEN_PURPOSES, canonical_email, keyring, make_token
@@ -173,6 +175,7 @@ def email_index(petition_id: int, address: str) -> str:
 # --- flows ----------------------------------------------------------------------------------------
 
 def sign(petition_id: int, signer: Signer) -> SignOutcome:
+    """Store a pending signature or answer a repeat; flushes, the caller commits."""
     petition = db.session.get(Petition, petition_id)
     if petition is None:
         raise SignatureNotFound(petition_id)
@@ -180,54 +183,63 @@ def sign(petition_id: int, signer: Signer) -> SignOutcome:
     index = email_index(petition_id, clean.email)
     for _attempt in range(2):
         try:
-            outcome = _sign_once(petition_id, clean, index)
-            db.session.commit()
-            return outcome
+            with _savepoint():
+                outcome, signature_id, email = _sign_once(petition_id, clean, index)
+            break
         except IntegrityError:
-            # a parallel request with the same address won the insert: treat this one as the repeat
-            db.session.rollback()
-    raise RuntimeError("could not store the signature")  # pragma: no cover
+            # a parallel request with the same address won the insert: only the savepoint is undone,
+            # and this one is treated as the repeat
+            continue
+    else:
+        raise RuntimeError("could not store the signature")  # pragma: no cover
+    # The email is queued after the savepoint: SQLAlchemy reports a released savepoint to after_commit
+    # listeners, and the outbox must only hand its rows to the broker once the caller really commits.
+    if email is not None:
+        outbox.enqueue(SEND_EMAIL_ACTOR, signature_id, email.value)
+    return outcome
 
 
-def _sign_once(petition_id: int, signer: Signer, index: str) -> SignOutcome:
+def _savepoint() -> SessionTransaction:
+    """A savepoint inside the caller's transaction.
+
+    pysqlite opens a transaction only before INSERT/UPDATE/DELETE, so a SAVEPOINT issued first would itself
+    start the transaction and its RELEASE would commit everything: open the transaction explicitly first
+    (IMMEDIATE, so the read that follows cannot go stale before the write; SQLite has one writer anyway).
+    """
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        driver = connection.connection.driver_connection
+        if driver is not None and not driver.in_transaction:
+            driver.execute("BEGIN IMMEDIATE")
+    return db.session.begin_nested()
+
+
+def _sign_once(petition_id: int, signer: Signer, index: str) -> tuple[SignOutcome, int, EmailKind | None]:
+    """Store or find the signature; returns the outcome, its id and the email it calls for."""
     existing = db.session.scalar(
         select(Signature).where(Signature.petition_id == petition_id, Signature.email_index == index)
     )
-    now = utcnow()
     if existing is None:
-        signature = Signature(petition_id=petition_id, email_index=index, state=SignatureState.PENDING,
-                              emails_sent=1, email_window_started_at=now)
-        _apply(signature, signer)
+        signature = Signature(
+            petition_id=petition_id, email_index=index, state=SignatureState.PENDING,
+            emails_sent=1, email_window_started_at=utcnow(),
+            full_name=signer.full_name, email=signer.email, country=signer.country, postcode=signer.postcode,
+            locale=signer.locale, consent_share_name=signer.consent_share_name, opt_in_news=signer.opt_in_news,
+        )
         db.session.add(signature)
         db.session.flush()
-        outbox.enqueue(SEND_EMAIL_ACTOR, signature.id, EmailKind.CONFIRM.value)
-        return SignOutcome.NEW
+        return SignOutcome.NEW, signature.id, EmailKind.CONFIRM
 
+    # A repeat changes nothing stored: what the mailbox owner confirms is exactly what they submitted, not
+    # what someone else typed with another spelling of their address. (A withdrawn signature has no
+    # email index any more, so signing again after withdrawing is a new signature.)
     if existing.state == SignatureState.INVALIDATED:
-        return SignOutcome.SUPPRESSED
+        return SignOutcome.SUPPRESSED, existing.id, None
     if not _reserve_email(existing):
-        return SignOutcome.CAPPED
+        return SignOutcome.CAPPED, existing.id, None
     if existing.state == SignatureState.CONFIRMED:
-        outbox.enqueue(SEND_EMAIL_ACTOR, existing.id, EmailKind.ALREADY_SIGNED.value)
-        return SignOutcome.ALREADY_SIGNED
-    # pending (the latest details win: only the mailbox owner can confirm, and the confirm page shows them)
-    # or withdrawn (signing again starts over)
-    existing.state = SignatureState.PENDING
-    existing.withdrawn_at = None
-    existing.created_at = now
-    _apply(existing, signer)
-    outbox.enqueue(SEND_EMAIL_ACTOR, existing.id, EmailKind.CONFIRM.value)
-    return SignOutcome.RESENT
-
-
-def _apply(signature: Signature, signer: Signer) -> None:
-    signature.full_name = signer.full_name
-    signature.email = signer.email
-    signature.country = signer.country
-    signature.postcode = signer.postcode
-    signature.locale = signer.locale
-    signature.consent_share_name = signer.consent_share_name
-    signature.opt_in_news = signer.opt_in_news
+        return SignOutcome.ALREADY_SIGNED, existing.id, EmailKind.ALREADY_SIGNED
+    return SignOutcome.RESENT, existing.id, EmailKind.CONFIRM
 
 
 def _reserve_email(signature: Signature) -> bool:
@@ -249,8 +261,28 @@ def get_signature(signature_id: int) -> Signature:
     return signature
 
 
+@dataclass(frozen=True)
+class SignatureDetails:
+    """Everything stored about a signer, opened; raises ``SealBroken`` if any sealed value fails its check."""
+
+    full_name: str | None
+    email: str | None
+    postcode: str | None
+    country: str
+    consent_share_name: bool
+    opt_in_news: bool
+
+
+def details(signature: Signature) -> SignatureDetails:
+    return SignatureDetails(
+        full_name=signature.full_name, email=signature.email, postcode=signature.postcode,
+        country=signature.country, consent_share_name=signature.consent_share_name,
+        opt_in_news=signature.opt_in_news,
+    )
+
+
 def confirm(signature_id: int) -> ConfirmOutcome:
-    """Count a pending signature once, however many requests confirm it at the same moment."""
+    """Count a pending signature once, however many requests confirm it at the same moment; the caller commits."""
     signature = get_signature(signature_id)
     if signature.state == SignatureState.CONFIRMED:
         return ConfirmOutcome.ALREADY_CONFIRMED
@@ -265,47 +297,48 @@ def confirm(signature_id: int) -> ConfirmOutcome:
         .values(state=SignatureState.CONFIRMED, confirmed_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+    db.session.expire(signature)
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        db.session.rollback()
-        return ConfirmOutcome.ALREADY_CONFIRMED
+        return ConfirmOutcome.ALREADY_CONFIRMED  # a parallel request confirmed it first; nothing changed here
     tallies.add(petition_id, country, +1)
     outbox.enqueue(SEND_EMAIL_ACTOR, signature_id, EmailKind.CONFIRMED.value)
-    db.session.commit()
+    db.session.flush()
     return ConfirmOutcome.CONFIRMED
 
 
-def _leave(signature_id: int, new_state: SignatureState, **values: object) -> bool:
+def _leave(signature_id: int, new_state: SignatureState, values: dict[Any, object]) -> bool:
     """Move a signature out of pending or confirmed; a confirmed one leaves the tally. True if it moved."""
     signature = get_signature(signature_id)
     previous = signature.state
     if previous not in (SignatureState.PENDING, SignatureState.CONFIRMED):
         return False
+    petition_id, country = signature.petition_id, signature.country
     result = db.session.execute(
         update(Signature)
         .where(Signature.id == signature_id, Signature.state == previous)
-        .values(state=new_state, **values)
+        .values({Signature.state: new_state, **values})
         .execution_options(synchronize_session=False)
     )
+    db.session.expire(signature)
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        db.session.rollback()
         return False
     if previous == SignatureState.CONFIRMED:
-        tallies.add(signature.petition_id, signature.country, -1)
-    db.session.commit()
-    db.session.expire(signature)
+        tallies.add(petition_id, country, -1)
+    db.session.flush()
     return True
 
 
 def withdraw(signature_id: int) -> WithdrawOutcome:
-    """Take a signature back: it leaves the tally and its name, email and postcode are erased."""
+    """Take a signature back: it leaves the tally; its name, email, postcode and email index are erased."""
     signature = get_signature(signature_id)
     if signature.state == SignatureState.WITHDRAWN:
         return WithdrawOutcome.ALREADY_WITHDRAWN
-    moved = _leave(signature_id, SignatureState.WITHDRAWN, withdrawn_at=utcnow(),
-                   full_name=None, email=None, postcode=None)
+    moved = _leave(signature_id, SignatureState.WITHDRAWN, {
+        Signature.withdrawn_at: utcnow(), Signature._full_name: None, Signature._email: None,
+        Signature._postcode: None, Signature.email_index: None,
+    })
     if moved:
         return WithdrawOutcome.WITHDRAWN
-    db.session.expire(signature)
     if signature.state == SignatureState.WITHDRAWN:
         return WithdrawOutcome.ALREADY_WITHDRAWN
     return WithdrawOutcome.NOT_WITHDRAWABLE
@@ -313,7 +346,9 @@ def withdraw(signature_id: int) -> WithdrawOutcome:
 
 def invalidate(signature_id: int, reason: str) -> bool:
     """An organiser's verdict of fraud: the signature stops counting and is never emailed again."""
-    return _leave(signature_id, SignatureState.INVALIDATED, invalidated_at=utcnow(), invalidation_reason=reason[:200])
+    return _leave(signature_id, SignatureState.INVALIDATED, {
+        Signature.invalidated_at: utcnow(), Signature.invalidation_reason: reason[:200],
+    })
 
 
 def purge_expired_pending(now: datetime | None = None) -> int:
@@ -321,8 +356,8 @@ def purge_expired_pending(now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - timedelta(seconds=TOKEN_PURPOSES["confirm-signature"] or 0)
     result = db.session.execute(
         delete(Signature).where(Signature.state == SignatureState.PENDING, Signature.created_at < cutoff)
+        .execution_options(synchronize_session=False)
     )
-    db.session.commit()
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

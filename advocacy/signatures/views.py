@@ -6,7 +6,8 @@ from flask import Blueprint, abort, render_template
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 
-from advocacy.crypto import TokenExpired, TokenInvalid, read_token
+from advocacy.crypto import SealBroken, TokenExpired, TokenInvalid, read_token
+from advocacy.extensions import db
 from advocacy.signatures import services
 from advocacy.signatures.models import Signature
 from advocacy.signatures.services import ConfirmOutcome, SignatureNotFound, WithdrawOutcome
@@ -40,20 +41,30 @@ def _bad_link(error: _BadLink) -> tuple[str, int]:
     return render_template("signatures/bad_link.html", expired=error.expired), 410 if error.expired else 404
 
 
+@bp.errorhandler(SealBroken)
+def _seal_broken(error: SealBroken) -> tuple[str, int]:
+    # already logged (table, column, row) where it was found; the page says nothing about the data
+    db.session.rollback()
+    return render_template("signatures/damaged.html"), 409
+
+
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str) -> str | tuple[str, int]:
     signature = _signature_from("confirm-signature", token)
+    # every sealed value is opened first: details that were tampered with are neither shown nor confirmed
+    details = services.details(signature)
     form = FlaskForm()
     if form.validate_on_submit():
         outcome = services.confirm(signature.id)
+        db.session.commit()
         signature = services.get_signature(signature.id)
         return render_template(
             "signatures/confirmed.html", signature=signature, outcome=outcome,
             withdraw_token=services.withdraw_token(signature.id)
             if outcome in (ConfirmOutcome.CONFIRMED, ConfirmOutcome.ALREADY_CONFIRMED) else None,
         )
-    return render_template("signatures/confirm.html", signature=signature, form=form, token=token,
-                           locale=str(get_locale()))
+    return render_template("signatures/confirm.html", signature=signature, details=details, form=form,
+                           token=token, locale=str(get_locale()))
 
 
 @bp.route("/withdraw/<token>", methods=["GET", "POST"])
@@ -62,6 +73,7 @@ def withdraw(token: str) -> str | tuple[str, int]:
     form = FlaskForm()
     if form.validate_on_submit():
         outcome = services.withdraw(signature.id)
+        db.session.commit()
         if outcome == WithdrawOutcome.NOT_WITHDRAWABLE:
             abort(409)
         return render_template("signatures/withdrawn.html", petition=signature.petition, outcome=outcome)

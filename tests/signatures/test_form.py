@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import func, select
 
+from advocacy.extensions import db
 from advocacy.petitions.models import PetitionStatus
+from advocacy.signatures.models import Signature
 from tests.signatures.test_views import csrf_token, sign
 
 
@@ -86,14 +89,26 @@ def test_undecodable_bytes_never_cause_a_server_error(client, make_petition, raw
     assert response.status_code == 400
 
 
-def test_closed_petition_shows_no_form_and_refuses_posts(client, make_petition):
-    petition = make_petition(status=PetitionStatus.CLOSED)
+def test_closed_petition_shows_no_form_and_refuses_posts(client, make_petition, mailbox):
+    petition = make_petition()
+    # the form is fetched while the petition is open, and posted after it closed: a valid token, valid input
+    token = csrf_token(client, f"/p/{petition.slug}")
+    petition.status = PetitionStatus.CLOSED
+    db.session.commit()
     page = client.get(f"/p/{petition.slug}").get_data(as_text=True)
     assert "closed and no longer takes signatures" in page
     assert 'name="full_name"' not in page
-    response = client.post(f"/p/{petition.slug}", data={"full_name": "A B", "email": "a@example.org",
-                                                         "country": "UA"})
+    response = client.post(f"/p/{petition.slug}", data={"full_name": "Olena Kovalenko", "email": "olena@example.org",
+                                                         "country": "UA", "csrf_token": token})
     assert response.status_code == 400
+    assert "This petition is closed and no longer takes signatures." in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 0
+    assert mailbox() == []
+    # the token was good: the same post to a petition that is still open is taken
+    still_open = make_petition()
+    taken = client.post(f"/p/{still_open.slug}", data={"full_name": "Olena Kovalenko", "email": "olena@example.org",
+                                                        "country": "UA", "csrf_token": token})
+    assert taken.status_code == 303
 
 
 def test_unknown_petition_is_404(client):

@@ -2,22 +2,41 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
-from advocacy.crypto import canonical_email
+from advocacy.crypto import SealBroken, canonical_email
 from advocacy.dbtypes import utcnow
 from advocacy.extensions import db
 from advocacy.outbox.models import OutboxMessage
 from advocacy.petitions.models import PetitionStatus
 from advocacy.signatures import services
-from advocacy.signatures.models import Signature
+from advocacy.signatures.models import Signature, SignatureState
 from advocacy.signatures.services import ConfirmOutcome, SignatureRejected, Signer, SignOutcome, WithdrawOutcome
 from advocacy.tallies import services as tallies
+
+
+class _OneUnitOfWork:
+    """The services as a view, actor or command calls them: the caller commits once after each call."""
+
+    def __getattr__(self, name: str) -> Any:
+        service = getattr(services, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            result = service(*args, **kwargs)
+            db.session.commit()
+            return result
+
+        return call
+
+
+unit = _OneUnitOfWork()
 
 
 def signer(**overrides: object) -> Signer:
@@ -57,7 +76,7 @@ def signer(**overrides: object) -> Signer:
 def test_invalid_input_is_rejected_on_its_field(make_petition, field, value):
     petition = make_petition()
     with pytest.raises(SignatureRejected) as rejected:
-        services.sign(petition.id, signer(**{field: value}))
+        unit.sign(petition.id, signer(**{field: value}))
     assert set(rejected.value.errors) == {field}
     assert rejected.value.errors[field][0]
     assert db.session.scalar(select(func.count()).select_from(Signature)) == 0
@@ -67,19 +86,19 @@ def test_invalid_input_is_rejected_on_its_field(make_petition, field, value):
 def test_closed_petition_takes_no_signature(make_petition):
     petition = make_petition(status=PetitionStatus.CLOSED)
     with pytest.raises(SignatureRejected) as rejected:
-        services.sign(petition.id, signer())
+        unit.sign(petition.id, signer())
     assert "petition" in rejected.value.errors
 
 
 def test_petition_past_its_closing_date_takes_no_signature(make_petition):
     petition = make_petition(closes_at=utcnow() - timedelta(minutes=1))
     with pytest.raises(SignatureRejected):
-        services.sign(petition.id, signer())
+        unit.sign(petition.id, signer())
 
 
 def test_names_are_tidied_but_kept(make_petition):
     petition = make_petition()
-    services.sign(petition.id, signer(full_name="  Ольга   Петрівна  Д'Арк-Шевченко "))
+    unit.sign(petition.id, signer(full_name="  Ольга   Петрівна  Д'Арк-Шевченко "))
     stored = db.session.scalar(select(Signature))
     assert stored.full_name == "Ольга Петрівна Д'Арк-Шевченко"
 
@@ -105,23 +124,23 @@ def test_canonical_email_keeps_distinct_mailboxes(a, b):
 
 def test_sign_outcomes(make_petition):
     petition = make_petition()
-    assert services.sign(petition.id, signer()) == SignOutcome.NEW
-    assert services.sign(petition.id, signer(email="TARAS@example.org")) == SignOutcome.RESENT
+    assert unit.sign(petition.id, signer()) == SignOutcome.NEW
+    assert unit.sign(petition.id, signer(email="TARAS@example.org")) == SignOutcome.RESENT
     signature = db.session.scalar(select(Signature))
-    assert services.confirm(signature.id) == ConfirmOutcome.CONFIRMED
-    assert services.sign(petition.id, signer()) == SignOutcome.ALREADY_SIGNED
+    assert unit.confirm(signature.id) == ConfirmOutcome.CONFIRMED
+    assert unit.sign(petition.id, signer()) == SignOutcome.ALREADY_SIGNED
     # three emails caused by sign-ups today: a fourth is not sent (the "confirmed" email does not count)
-    assert services.sign(petition.id, signer()) == SignOutcome.CAPPED
-    assert services.invalidate(signature.id, "bulk sign-ups from one script")
-    assert services.sign(petition.id, signer()) == SignOutcome.SUPPRESSED
+    assert unit.sign(petition.id, signer()) == SignOutcome.CAPPED
+    assert unit.invalidate(signature.id, "bulk sign-ups from one script")
+    assert unit.sign(petition.id, signer()) == SignOutcome.SUPPRESSED
 
 
 def test_repeat_after_confirmation_sends_already_signed(make_petition):
     petition = make_petition()
-    services.sign(petition.id, signer())
+    unit.sign(petition.id, signer())
     signature_id = db.session.scalar(select(Signature.id))
-    services.confirm(signature_id)
-    assert services.sign(petition.id, signer()) == SignOutcome.ALREADY_SIGNED
+    unit.confirm(signature_id)
+    assert unit.sign(petition.id, signer()) == SignOutcome.ALREADY_SIGNED
     kinds = [row.args[1] for row in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
     assert kinds == ["confirm", "confirmed", "already_signed"]
 
@@ -129,25 +148,25 @@ def test_repeat_after_confirmation_sends_already_signed(make_petition):
 def test_email_cap_resets_after_a_day(make_petition):
     petition = make_petition()
     for _ in range(3):
-        services.sign(petition.id, signer())
-    assert services.sign(petition.id, signer()) == SignOutcome.CAPPED
+        unit.sign(petition.id, signer())
+    assert unit.sign(petition.id, signer()) == SignOutcome.CAPPED
     signature = db.session.scalar(select(Signature))
     signature.email_window_started_at = utcnow() - timedelta(hours=25)
     db.session.commit()
-    assert services.sign(petition.id, signer()) == SignOutcome.RESENT
+    assert unit.sign(petition.id, signer()) == SignOutcome.RESENT
 
 
 def test_only_confirmed_signatures_count(make_petition):
     petition = make_petition()
     ids = []
     for n, country in enumerate(["UA", "UA", "PL", "DE", "DE"]):
-        services.sign(petition.id, signer(email=f"s{n}@example.org", country=country))
+        unit.sign(petition.id, signer(email=f"s{n}@example.org", country=country))
         ids.append(db.session.scalar(select(Signature.id).order_by(Signature.id.desc())))
     for signature_id in ids[:4]:
-        services.confirm(signature_id)
+        unit.confirm(signature_id)
     # ids[4] stays pending; withdraw one UA, invalidate the PL one
-    services.withdraw(ids[0])
-    services.invalidate(ids[2], "duplicate person")
+    unit.withdraw(ids[0])
+    unit.invalidate(ids[2], "duplicate person")
     tally = tallies.tally(petition.id)
     assert tally.by_country == {"UA": 1, "DE": 1}
     assert tally.total == 2
@@ -156,31 +175,113 @@ def test_only_confirmed_signatures_count(make_petition):
 
 def test_withdrawn_signer_can_sign_again(make_petition):
     petition = make_petition()
-    services.sign(petition.id, signer())
+    unit.sign(petition.id, signer())
     signature_id = db.session.scalar(select(Signature.id))
-    services.confirm(signature_id)
-    assert services.withdraw(signature_id) == WithdrawOutcome.WITHDRAWN
-    assert services.withdraw(signature_id) == WithdrawOutcome.ALREADY_WITHDRAWN
-    assert services.confirm(signature_id) == ConfirmOutcome.NOT_PENDING
-    assert services.sign(petition.id, signer(full_name="Taras B.")) == SignOutcome.RESENT
-    assert services.confirm(signature_id) == ConfirmOutcome.CONFIRMED
+    unit.confirm(signature_id)
+    assert unit.withdraw(signature_id) == WithdrawOutcome.WITHDRAWN
+    assert unit.withdraw(signature_id) == WithdrawOutcome.ALREADY_WITHDRAWN
+    assert unit.confirm(signature_id) == ConfirmOutcome.NOT_PENDING
+    # withdrawing erased the email index too: signing again starts a new signature from scratch
+    assert unit.sign(petition.id, signer(full_name="Taras B.")) == SignOutcome.NEW
+    new_id = db.session.scalar(select(Signature.id).where(Signature.id != signature_id))
+    assert unit.confirm(new_id) == ConfirmOutcome.CONFIRMED
     assert tallies.tally(petition.id).total == 1
-    assert db.session.get(Signature, signature_id).full_name == "Taras B."
+    assert db.session.get(Signature, new_id).full_name == "Taras B."
+
+
+def test_withdrawal_erases_every_trace_of_the_address(make_petition):
+    petition = make_petition()
+    unit.sign(petition.id, signer(postcode="01001"))
+    signature = db.session.scalar(select(Signature))
+    assert unit.withdraw(signature.id) == WithdrawOutcome.WITHDRAWN
+    row = db.session.execute(
+        text("SELECT full_name, email, postcode, email_index FROM signatures WHERE id = :id"), {"id": signature.id}
+    ).one()
+    assert tuple(row) == (None, None, None, None)
+    # two withdrawn signatures on one petition do not collide on the (petition, email index) constraint
+    unit.sign(petition.id, signer(email="other@example.org"))
+    other_id = db.session.scalar(select(Signature.id).where(Signature.id != signature.id))
+    assert unit.withdraw(other_id) == WithdrawOutcome.WITHDRAWN
+
+
+def test_a_repeat_with_another_spelling_changes_nothing_stored(make_petition):
+    petition = make_petition(postcode_required=False)
+    unit.sign(petition.id, signer(full_name="Olena Kovalenko", email="olena.k@gmail.com", country="UA",
+                                  postcode="01001", consent_share_name=False, opt_in_news=False))
+    # a stranger types the same mailbox another way, with details of their own
+    assert unit.sign(petition.id, signer(full_name="Mallory Stranger", email="olenak+x@googlemail.com",
+                                         country="RU", postcode="101000", consent_share_name=True,
+                                         opt_in_news=True, locale="ru")) == SignOutcome.RESENT
+    db.session.expire_all()
+    stored = db.session.scalar(select(Signature))
+    assert (stored.full_name, stored.email, stored.country, stored.postcode, stored.locale,
+            stored.consent_share_name, stored.opt_in_news) == (
+        "Olena Kovalenko", "olena.k@gmail.com", "UA", "01001", "uk", False, False)
+    # the link goes again to the owner's mailbox, for the same signature
+    kinds = [row.args for row in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+    assert kinds == [[stored.id, "confirm"], [stored.id, "confirm"]]
+
+
+def test_services_leave_the_commit_to_the_caller(make_petition):
+    petition = make_petition()
+    assert services.sign(petition.id, signer()) == SignOutcome.NEW
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 0
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    unit.sign(petition.id, signer())
+    signature_id = db.session.scalar(select(Signature.id))
+    assert services.confirm(signature_id) == ConfirmOutcome.CONFIRMED
+    db.session.rollback()
+    assert db.session.get(Signature, signature_id).state == SignatureState.PENDING
+    assert tallies.tally(petition.id).total == 0
+    assert services.withdraw(signature_id) == WithdrawOutcome.WITHDRAWN
+    db.session.rollback()
+    assert db.session.get(Signature, signature_id).full_name == "Taras Bondarenko"
+
+
+def test_a_value_copied_to_another_row_does_not_open(make_petition, caplog):
+    petition = make_petition()
+    unit.sign(petition.id, signer(full_name="Olena Kovalenko", email="olena@example.org"))
+    unit.sign(petition.id, signer(full_name="Mallory Stranger", email="mallory@example.org"))
+    olena_id, mallory_id = db.session.scalars(select(Signature.id).order_by(Signature.id)).all()
+    # someone with write access to the database moves Olena's sealed name and email onto their own row
+    db.session.execute(text(
+        "UPDATE signatures SET full_name = (SELECT full_name FROM signatures WHERE id = :a),"
+        " email = (SELECT email FROM signatures WHERE id = :a) WHERE id = :b"), {"a": olena_id, "b": mallory_id})
+    # and her email into her own name column
+    db.session.execute(text("UPDATE signatures SET full_name = email WHERE id = :a"), {"a": olena_id})
+    db.session.commit()
+    db.session.expire_all()
+    mallory, olena = db.session.get(Signature, mallory_id), db.session.get(Signature, olena_id)
+    with caplog.at_level(logging.ERROR, logger="advocacy.crypto"):
+        with pytest.raises(SealBroken):
+            _ = mallory.full_name
+        with pytest.raises(SealBroken):
+            _ = mallory.email
+        with pytest.raises(SealBroken):
+            _ = olena.full_name
+    assert olena.email == "olena@example.org"  # untouched values still open
+    # (a worker may log too, if it tries to mail the tampered row meanwhile)
+    messages = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    for place in (f"signatures.full_name of row {mallory_id}", f"signatures.email of row {mallory_id}",
+                  f"signatures.full_name of row {olena_id}"):
+        assert any(place in m for m in messages), place
+    assert all("olena" not in m.lower() and "Kovalenko" not in m for m in messages)
 
 
 def test_confirm_after_closing_is_refused(make_petition):
     petition = make_petition()
-    services.sign(petition.id, signer())
+    unit.sign(petition.id, signer())
     signature_id = db.session.scalar(select(Signature.id))
     petition.status = PetitionStatus.CLOSED
     db.session.commit()
-    assert services.confirm(signature_id) == ConfirmOutcome.PETITION_CLOSED
+    assert unit.confirm(signature_id) == ConfirmOutcome.PETITION_CLOSED
     assert tallies.tally(petition.id).total == 0
 
 
 def test_parallel_confirmations_count_once(app: Flask, make_petition):
     petition_id = make_petition().id
-    services.sign(petition_id, signer())
+    unit.sign(petition_id, signer())
     signature_id = db.session.scalar(select(Signature.id))
     db.session.remove()
     results: list[ConfirmOutcome] = []
@@ -189,7 +290,7 @@ def test_parallel_confirmations_count_once(app: Flask, make_petition):
     def press_button() -> None:
         with app.app_context():
             barrier.wait()
-            results.append(services.confirm(signature_id))
+            results.append(unit.confirm(signature_id))
             db.session.remove()
 
     threads = [threading.Thread(target=press_button) for _ in range(8)]
@@ -217,7 +318,7 @@ def test_parallel_first_signatures_store_one(app: Flask, make_petition):
     def submit() -> None:
         with app.app_context():
             barrier.wait()
-            results.append(services.sign(petition_id, signer()))
+            results.append(unit.sign(petition_id, signer()))
             db.session.remove()
 
     threads = [threading.Thread(target=submit) for _ in range(6)]

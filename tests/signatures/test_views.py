@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import text
 
 from advocacy.extensions import db
 from advocacy.signatures.models import Signature, SignatureState
@@ -121,8 +123,9 @@ def test_gmail_dots_and_plus_tags_are_one_signer(client, make_petition, drain, m
     drain()
     with client.application.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(Signature)) == 1
-    # both went to the address last given, and both are confirmation emails for the one pending signature
+    # both are confirmation emails for the one pending signature, sent to the address it was signed with
     assert [m.subject.split(":")[0] for m in mailbox()] == ["Please confirm your signature"] * 2
+    assert [m.to for m in mailbox()] == ["olena.kovalenko@gmail.com"] * 2
 
 
 def test_resending_the_confirmation_is_capped(client, make_petition, drain, mailbox):
@@ -176,3 +179,55 @@ def test_expired_link_gets_a_clear_page(client, make_petition, drain, mailbox):
         response = client.get(link)
     assert response.status_code == 410
     assert "This link has expired" in response.get_data(as_text=True)
+
+
+def test_the_confirm_page_shows_exactly_what_the_owner_submitted(client, make_petition, drain, mailbox):
+    petition = make_petition()
+    sign(client, petition.slug, full_name="Olena Kovalenko", email="olena.kovalenko@gmail.com", country="UA",
+         postcode="01001", consent_share_name="y")
+    # someone else types the same mailbox another way, with details of their own
+    sign(client, petition.slug, full_name="Mallory Stranger", email="olenakovalenko+x@googlemail.com",
+         country="PL", postcode="00-001", consent_share_name="", opt_in_news="y")
+    drain()
+    mails = mailbox()
+    assert [m.to for m in mails] == ["olena.kovalenko@gmail.com"] * 2
+    for mail in mails:  # the first link and the re-sent one show the same, the owner's, details
+        page = client.get(mail.link("/confirm/").removeprefix("https://petitions.test")).get_data(as_text=True)
+        details = dict(re.findall(r"<dt>(.*?)</dt>\s*<dd>(.*?)</dd>", page, re.S))
+        assert {k: " ".join(v.split()) for k, v in details.items()} == {
+            "Name": "Olena Kovalenko",
+            "Country": "Ukraine",
+            "Postcode": "01001",
+            "Share my name with the institutions this petition is addressed to": "Yes",
+            "News about this campaign": "No",
+        }
+        assert "Mallory" not in page
+
+
+def test_a_tampered_signature_gets_a_clear_page_and_is_not_confirmed(client, make_petition, drain, mailbox, caplog):
+    petition = make_petition()
+    sign(client, petition.slug, full_name="Olena Kovalenko", email="olena@example.org")
+    sign(client, petition.slug, full_name="Mallory Stranger", email="mallory@example.org")
+    drain()
+    olena_mail = next(m for m in mailbox() if m.to == "olena@example.org")
+    with client.application.app_context():
+        olena_id = db.session.scalar(db.select(Signature.id).order_by(Signature.id))
+        # Mallory's sealed name is copied over Olena's, so that Olena would confirm a stranger's name
+        db.session.execute(text("UPDATE signatures SET full_name = (SELECT full_name FROM signatures"
+                                " WHERE id != :id) WHERE id = :id"), {"id": olena_id})
+        db.session.commit()
+    path = olena_mail.link("/confirm/").removeprefix("https://petitions.test")
+    with caplog.at_level(logging.ERROR, logger="advocacy.crypto"):
+        page = client.get(path)
+        assert page.status_code == 409
+        body = page.get_data(as_text=True)
+        assert "This signature cannot be shown" in body
+        assert "Mallory" not in body
+        assert "Olena" not in body
+        pressed = client.post(path, data={"csrf_token": csrf_token(client, f"/p/{petition.slug}")})
+        assert pressed.status_code == 409
+    assert f"signatures.full_name of row {olena_id}" in caplog.text
+    assert "Mallory" not in caplog.text
+    with client.application.app_context():
+        assert db.session.get(Signature, olena_id).state == SignatureState.PENDING
+    assert client.get(f"/api/v1/petitions/{petition.slug}").get_json()["signature_count"] == 0
