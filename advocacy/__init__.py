@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from advocacy import i18n
+from advocacy import i18n, logs
 from advocacy.config import Settings, load_settings
 from advocacy.crypto import Keyring
 from advocacy.extensions import babel, csrf, db, limiter, migrate
@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
         BASE_URL=settings.base_url,
         SMTP_URL=settings.smtp_url,
         MAIL_FROM=settings.mail_from,
+        SITE_NAME=settings.site_name,
         MAIL_DIR=settings.mail_dir,
         BROKER_URL=settings.broker_url,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
@@ -76,6 +77,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     csrf.init_app(app)
     babel.init_app(app, default_locale=i18n.DEFAULT_LOCALE, locale_selector=i18n.select_locale)
     limiter.init_app(app)
+    logs.install_redaction()
     i18n.init_app(app)
     _configure_sqlite(app)
 
@@ -85,6 +87,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
 
     from advocacy.api.views import bp as api_bp
     from advocacy.events.views import bp as events_bp
+    from advocacy.outbox.views import bp as health_bp
     from advocacy.petitions.views import bp as petitions_bp
     from advocacy.signatures.views import bp as signatures_bp
 
@@ -92,6 +95,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     app.register_blueprint(signatures_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(events_bp)
+    app.register_blueprint(health_bp)
     csrf.exempt(api_bp)
 
     _register_security_headers(app)

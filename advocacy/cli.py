@@ -167,41 +167,13 @@ def demo_command() -> None:
     click.echo(summary)
 
 
-@click.group("outbox")
-def outbox_group() -> None:
-    """What the background work is doing: failures an operator should look at."""
-
-
-@outbox_group.command("failures")
-@click.option("--limit", default=50, show_default=True, type=int)
-@with_appcontext
-def outbox_failures_command(limit: int) -> None:
-    """List the jobs that failed for good (e.g. a mailbox that does not exist), newest first."""
-    from advocacy.outbox import services as outbox
-
-    rows = outbox.failures(limit)
-    if not rows:
-        click.echo("no failed jobs")
-    for row in rows:
-        args = " ".join(str(arg) for arg in row.args)
-        click.echo(f"{row.id}\t{row.failed_at:%Y-%m-%d %H:%M} UTC\t{row.actor_name} {args}\t{row.last_error}")
-
-
-@outbox_group.command("periodic")
-@with_appcontext
-def periodic_status_command() -> None:
-    """When each periodic job last ran, and how it went."""
-    from advocacy.periodic import services as periodic
-
-    for job in periodic.status():
-        last = f"{job.last_finished_at:%Y-%m-%d %H:%M:%S} UTC" if job.last_finished_at else "never finished"
-        click.echo(f"{job.name}\truns {job.runs}\tlast {last}\t{job.last_result or ''}")
-
-
 def register_commands(app: Flask) -> None:
     app.cli.add_command(serve_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(demo_command)
+
+    from advocacy.outbox.cli import outbox_group
+
     app.cli.add_command(outbox_group)
 
     from advocacy.events.cli import events_group

@@ -17,6 +17,8 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage, Middleware, SkipMessage
 from flask import Flask
 
+from advocacy.logs import redacted_traceback
+
 log = logging.getLogger(__name__)
 
 _app: Flask | None = None
@@ -64,8 +66,9 @@ class OutboxMiddleware(Middleware):
 
     A message runs only if it can claim its row (not done, not failed, and no other live message holds it), so
     a row sent twice (by the relay after a lost message, or by the broker redelivering) still runs once at a
-    time and never again once done. Success marks the row done; a retry keeps the claim until it is due;
-    the final failure leaves a failure record an operator can see.
+    time and never again once done. Success marks the row done; a failed attempt is recorded on the row (what
+    failed, when, whether the failure is our own) and keeps the claim until the retry is due; the final failure
+    leaves a failure record an operator can see. Each step is one transaction, committed here.
     """
 
     @property
@@ -76,39 +79,68 @@ class OutboxMiddleware(Middleware):
         outbox_id = message.options.get("outbox_id")
         if outbox_id is None:
             return
+        from advocacy.extensions import db
         from advocacy.outbox import services as outbox
 
         with bound_app().app_context():
-            if not outbox.claim(outbox_id, message.message_id):
+            claimed = outbox.claim(outbox_id, message.message_id)
+            db.session.commit()
+            if not claimed:
                 raise SkipMessage()
 
     def after_process_message(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy, *,
                               result: Any = None, exception: BaseException | None = None) -> None:
+        if exception is not None:
+            # dramatiq's Retries runs after this and stores a traceback in the message it re-enqueues: the one
+            # ScrubTracebacks puts there instead has the frames and no exception text
+            message.options["redacted_traceback"] = redacted_traceback(exception)[-4000:]
         outbox_id = message.options.get("outbox_id")
         if outbox_id is None:
             return
+        from advocacy.extensions import db
         from advocacy.outbox import services as outbox
 
         with bound_app().app_context():
             if exception is None:
                 outbox.mark_done(outbox_id)
+                db.session.commit()
                 return
             # only the kind of error: exception texts from libraries can hold personal data
-            message.options["outbox_error"] = f"{type(exception).__name__}: {_safe_text(exception)}"
+            error = f"{type(exception).__name__}: {_safe_text(exception)}"
+            system_error = bool(getattr(exception, "system_level", False))
+            message.options["outbox_error"] = error
             max_backoff = broker.get_actor(message.actor_name).options.get("max_backoff", 3_600_000)
-            outbox.hold_for_retry(outbox_id, message.message_id, timedelta(milliseconds=max_backoff))
+            outbox.record_attempt_failure(outbox_id, message.message_id, timedelta(milliseconds=max_backoff),
+                                          error, system_error=system_error)
+            db.session.commit()
 
     def after_nack(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy) -> None:
         """A nacked message has used up its retries: keep a failure record an operator can see."""
         outbox_id = message.options.get("outbox_id")
         if outbox_id is None:
             return
+        from advocacy.extensions import db
         from advocacy.outbox import services as outbox
 
         error = message.options.get("outbox_error") or "failed"
         retries = message.options.get("retries", 0)
         with bound_app().app_context():
             outbox.mark_failed(outbox_id, f"{error} (after {retries} retries)")
+            db.session.commit()
+
+
+class ScrubTracebacks(Middleware):
+    """No exception text in a message that goes back to the broker.
+
+    dramatiq's Retries keeps ``traceback.format_exc()`` in the options of a message it retries, and those are
+    stored in Redis or RabbitMQ; the text of an exception can quote an address or a name. Every message is
+    cleaned just before it is encoded: the traceback is replaced by its frames without exception text.
+    """
+
+    def before_enqueue(self, broker: dramatiq.Broker, message: dramatiq.Message[Any], delay: int | None) -> None:
+        redacted = message.options.pop("redacted_traceback", None)
+        if "traceback" in message.options:
+            message.options["traceback"] = redacted or "[traceback removed]"
 
 
 def _safe_text(exception: BaseException) -> str:
@@ -133,6 +165,7 @@ def build_broker(url: str | None) -> dramatiq.Broker:
         broker = RabbitmqBroker(url=url)
     else:
         raise ValueError("ADVOCACY_BROKER_URL must start with redis://, rediss:// or amqp://")
+    broker.add_middleware(ScrubTracebacks())
     broker.add_middleware(CurrentMessage())
     broker.add_middleware(OutboxMiddleware())
     broker.add_middleware(AppContextMiddleware())
@@ -162,6 +195,7 @@ class EmbeddedWorker:
 
     def start(self) -> None:
         from advocacy.dbtypes import utcnow
+        from advocacy.extensions import db
         from advocacy.outbox import services as outbox
 
         self.worker.start()
@@ -169,7 +203,9 @@ class EmbeddedWorker:
         with self.app.app_context():
             try:
                 outbox.relay_stale(older_than=utcnow())
+                db.session.commit()
             except Exception:
+                db.session.rollback()
                 log.exception("could not re-send the outbox at start-up")
         self.scheduler.start()
 

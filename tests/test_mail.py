@@ -142,6 +142,7 @@ def test_smtp_down_is_retried_and_the_signature_waits(app, client, make_petition
         with app.app_context():
             # the retry still scheduled must not send into the next test
             outbox.mark_failed(db.session.scalar(select(OutboxMessage.id)), "test over")
+            db.session.commit()
 
 
 def test_mail_in_ukrainian_reads_back_intact(client, make_petition, drain, mailbox):

@@ -49,6 +49,12 @@ def _purge_finished_outbox() -> object:
     return outbox.purge_finished()
 
 
+def _purge_mail_files() -> object:
+    from advocacy.mail import purge_old_mail_files
+
+    return purge_old_mail_files(utcnow())
+
+
 def _reconcile_tallies() -> object:
     from advocacy.tallies import services as tallies
 
@@ -60,6 +66,7 @@ JOBS: tuple[Job, ...] = (
     Job("reconcile-tallies", timedelta(minutes=10), _reconcile_tallies),
     Job("purge-expired-pending", timedelta(hours=1), _purge_expired_pending),
     Job("purge-finished-outbox", timedelta(hours=6), _purge_finished_outbox),
+    Job("purge-mail-files", timedelta(hours=6), _purge_mail_files),
 )
 
 

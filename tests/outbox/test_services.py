@@ -42,6 +42,7 @@ def test_signing_works_while_the_broker_is_down_and_mail_follows_once(app, clien
     broker_down.undo()
     with app.app_context():
         assert outbox.relay_stale(older_than=utcnow() + timedelta(seconds=1)) == 1
+        db.session.commit()
     drain()
     assert len(mailbox()) == 1
     with app.app_context():
