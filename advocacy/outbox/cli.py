@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 
@@ -46,8 +47,10 @@ def outbox_retry_command(outbox_id: int | None, retry_all: bool) -> None:
 
     if (outbox_id is None) == (not retry_all):
         raise click.UsageError("give one job ID or --all")
+    # in the embedded mode the broker lives in the site's process, not this one: its relay sends the rows
+    embedded = not current_app.config["BROKER_URL"]
     try:
-        count = outbox.retry(outbox_id)
+        count = outbox.retry(outbox_id, flag_for_relay=embedded)
     except outbox.OutboxRowNotFound:
         raise click.ClickException(f"no job with ID {outbox_id}") from None
     except outbox.NotRetryable:

@@ -201,12 +201,14 @@ def mail_failing() -> bool:
     ) is not None
 
 
-def retry(outbox_id: int | None = None) -> int:
+def retry(outbox_id: int | None = None, *, flag_for_relay: bool = False) -> int:
     """Send failed rows again (one, or all of them with ``outbox_id`` None), once their cause is fixed.
 
     Rows still waiting for a retry after a system-level error are sent at once too. Each goes to the broker
     as a new message after the caller commits, so dramatiq starts again with its full retries; a message of
-    the old series that still arrives finds the row leased or done and is skipped.
+    the old series that still arrives finds the row leased or done and is skipped. ``flag_for_relay`` also
+    leaves the rows to the relay of whichever process runs it: for a command beside an embedded-mode site,
+    whose in-memory broker is not the command's (a second message is harmless: it finds the row done or leased).
     """
     if outbox_id is not None:
         row = db.session.get(OutboxMessage, outbox_id)
@@ -224,12 +226,12 @@ def retry(outbox_id: int | None = None) -> int:
     if not rows:
         return 0
     ids = [row_id for row_id, _, _ in rows]
-    for chunk_start in range(0, len(ids), RELAY_BATCH):
+    values: dict[str, Any] = {"failed_at": None, "system_error": False, "lease_owner": None, "lease_until": None,
+                              "needs_dispatch": flag_for_relay, "dispatched_at": utcnow(),
+                              "dispatch_count": OutboxMessage.dispatch_count + 1}
+    for start in range(0, len(ids), RELAY_BATCH):
         db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids[chunk_start:chunk_start + RELAY_BATCH]))
-            .values(failed_at=None, system_error=False, lease_owner=None, lease_until=None, needs_dispatch=False,
-                    dispatched_at=utcnow(), dispatch_count=OutboxMessage.dispatch_count + 1)
+            update(OutboxMessage).where(OutboxMessage.id.in_(ids[start:start + RELAY_BATCH])).values(**values)
             .execution_options(synchronize_session=False)
         )
     db.session.flush()
