@@ -22,7 +22,14 @@ def test_healthy(client):
 
 
 def test_mail_failing_while_a_row_retries_after_a_system_error_and_healthy_once_it_is_sent(app, client,
-                                                                                          make_petition):
+                                                                                          make_petition, monkeypatch):
+    from advocacy.queue import broker
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("broker unreachable")
+
+    # the row stays with us: no worker runs it while the test plays the middleware's part
+    monkeypatch.setattr(broker, "enqueue", refuse)
     sign(client, make_petition().slug, email="health.signer@example.org")
     with app.app_context():
         row_id = db.session.scalar(select(OutboxMessage.id))
