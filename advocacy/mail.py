@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_ASCII_POLICY
 from email.policy import SMTPUTF8 as SMTP_POLICY
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -78,12 +78,12 @@ def render(name: str, locale: str, **context: Any) -> RenderedEmail:
     return RenderedEmail(" ".join(subject.split()), text, html)
 
 
-def sender() -> str:
-    """ADVOCACY_MAIL_FROM, or the site's name at an address on the site's domain."""
-    configured = current_app.config.get("MAIL_FROM")
-    if configured:
-        return str(configured)
-    return formataddr((current_app.config["SITE_NAME"], f"petitions@{_domain()}"))
+def sender(name: str | None = None) -> str:
+    """The From: the address of ADVOCACY_MAIL_FROM (or petitions@ the site's domain), under ``name`` if given
+    (a campaign's), else the name ADVOCACY_MAIL_FROM gives, else the site's name."""
+    configured_name, address = parseaddr(str(current_app.config.get("MAIL_FROM") or ""))
+    address = address or f"petitions@{_domain()}"
+    return formataddr((name or configured_name or current_app.config["SITE_NAME"], address))
 
 
 def _domain() -> str:
@@ -92,16 +92,17 @@ def _domain() -> str:
 
 def build_message(to: str, email: RenderedEmail, *, locale: str, message_key: str | None = None,
                   attachments: tuple[Attachment, ...] = (), list_unsubscribe: str | None = None,
-                  one_click_unsubscribe: bool = False) -> EmailMessage:
+                  one_click_unsubscribe: bool = False, sender_name: str | None = None) -> EmailMessage:
     """The message: text and HTML alternatives, then any attachments.
 
     ``message_key`` makes the Message-ID stable, so a send that is redone after a crash is recognisably the
     same message (mail systems fold duplicates with one Message-ID). ``list_unsubscribe`` is a URL for the
     List-Unsubscribe header; ``one_click_unsubscribe`` says a POST to it unsubscribes (RFC 8058).
+    ``sender_name`` is the name the From shows (the petition's campaign).
     """
     domain = _domain()
     message = EmailMessage()
-    message["From"] = sender()
+    message["From"] = sender(sender_name)
     message["To"] = to
     message["Subject"] = email.subject
     message.set_content(email.text)

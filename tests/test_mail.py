@@ -480,4 +480,21 @@ def test_site_and_campaign_names_come_from_settings_and_data(app, client, make_p
     assert "People First · Petitions" in sent.text
     assert "People First · Petitions" in sent.html
     assert "https://petitions.test" in sent.text.split("People First · Petitions", 1)[1]
-    assert "Petitions" in sent.message["From"]
+    # the From names the campaign, at the site's address (ADVOCACY_MAIL_FROM unset in tests)
+    assert sent.message["From"].addresses[0].display_name == "People First"
+    assert sent.message["From"].addresses[0].addr_spec == "petitions@petitions.test"
+
+
+def test_the_sender_address_comes_from_settings_and_its_name_from_the_campaign(app):
+    from advocacy import mail
+
+    previous = app.config["MAIL_FROM"]
+    app.config["MAIL_FROM"] = "Coalition mail <noreply@coalition.example>"
+    try:
+        with app.test_request_context():
+            assert mail.sender("People First") == "People First <noreply@coalition.example>"
+            assert mail.sender() == "Coalition mail <noreply@coalition.example>"
+            app.config["MAIL_FROM"] = "noreply@coalition.example"
+            assert mail.sender() == f"{app.config['SITE_NAME']} <noreply@coalition.example>"
+    finally:
+        app.config["MAIL_FROM"] = previous

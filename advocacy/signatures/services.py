@@ -360,5 +360,6 @@ def deliver_email(signature_id: int, kind: EmailKind, *, message_key: str | None
         context["withdraw_url"] = urls.external_url("signatures.withdraw", token=withdraw_token(signature.id),
                                                     lang=locale)
     rendered = mail.render(kind.value, locale, **context)
-    mail.send(mail.build_message(signature.email, rendered, locale=locale, message_key=message_key))
+    mail.send(mail.build_message(signature.email, rendered, locale=locale, message_key=message_key,
+                                 sender_name=context["campaign_name"]))
     return True
