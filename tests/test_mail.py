@@ -498,3 +498,12 @@ def test_the_sender_address_comes_from_settings_and_its_name_from_the_campaign(a
             assert mail.sender() == f"{app.config['SITE_NAME']} <noreply@coalition.example>"
     finally:
         app.config["MAIL_FROM"] = previous
+
+
+def test_the_site_name_is_a_setting(tmp_path):
+    from advocacy.config import load_settings
+
+    assert load_settings(environ={}, instance_path=tmp_path).site_name == "Petitions"
+    named = load_settings(environ={"ADVOCACY_SITE_NAME": " Free Them All "}, instance_path=tmp_path)
+    assert named.site_name == "Free Them All"
+    assert named.mail_from is None
