@@ -23,7 +23,8 @@ class RateLimitKeyFilter(logging.Filter):
     """Flask-Limiter's "ratelimit %s (%s) exceeded at endpoint: %s": keep the limit and endpoint, drop the key."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and record.msg.startswith("ratelimit ") and len(record.args) == 3:
+        if (isinstance(record.msg, str) and record.msg.startswith("ratelimit ") and isinstance(record.args, tuple)
+                and len(record.args) == 3):
             record.args = (record.args[0], REDACTED, record.args[2])
         return True
 
