@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from advocacy import api, events, i18n, outbox, petitions, signatures, tallies
+from advocacy import api, events, i18n, logs, outbox, petitions, signatures, tallies
 from advocacy.config import Settings, load_settings
 from advocacy.crypto import Keyring
 from advocacy.extensions import babel, csrf, db, limiter, migrate
@@ -59,6 +59,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
         BASE_URL=settings.base_url,
         SMTP_URL=settings.smtp_url,
         MAIL_FROM=settings.mail_from,
+        SITE_NAME=settings.site_name,
         MAIL_DIR=settings.mail_dir,
         BROKER_URL=settings.broker_url,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
@@ -91,6 +92,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     csrf.init_app(app)
     babel.init_app(app, default_locale=i18n.DEFAULT_LOCALE, locale_selector=i18n.select_locale)
     limiter.init_app(app)
+    logs.install_redaction()
     i18n.init_app(app)
     _configure_sqlite(app)
 

@@ -27,7 +27,10 @@ class Settings:
     # key id -> 32-byte AES key; the first entry encrypts, all of them decrypt
     data_keys: dict[str, bytes]
     blind_index_key: bytes
-    mail_from: str = "People First petitions <petitions@localhost>"
+    # the name pages and emails show for the whole site (ADVOCACY_SITE_NAME)
+    site_name: str = "Petitions"
+    # the From of emails (ADVOCACY_MAIL_FROM); unset: the site name at petitions@<the base URL's host>
+    mail_from: str | None = None
     # per-address limits on signing; off only for load tests from one address
     rate_limits: bool = True
     # an outbox row whose message was lost, or whose worker died, is sent again after this many seconds
@@ -198,6 +201,8 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
         values["rate_limits"] = False
     if env.get("ADVOCACY_MIN_PUBLIC_COUNT", "").strip():
         values["min_public_count"] = max(int(_number(env, "ADVOCACY_MIN_PUBLIC_COUNT", 10)), 0)
+    if env.get("ADVOCACY_SITE_NAME", "").strip():
+        values["site_name"] = env["ADVOCACY_SITE_NAME"].strip()
     if env.get("ADVOCACY_MAIL_FROM"):
         values["mail_from"] = env["ADVOCACY_MAIL_FROM"]
     values.update(overrides)

@@ -1,22 +1,24 @@
-"""Rendering email from templates/email/<name>/{subject.txt,body.txt,body.html} and sending it.
+"""Rendering email from templates/email/<name>/{subject.txt,body.txt,body.html}, building and sending it.
 
-With no ADVOCACY_SMTP_URL, messages are written as .eml files to the instance ``mail/`` folder.
+One message builder (the stdlib ``EmailMessage``) and one ``Transport`` chosen from settings: SMTP when
+ADVOCACY_SMTP_URL is set, otherwise ``.eml`` files in the instance ``mail/`` folder.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import smtplib
 import ssl
 import uuid
 from dataclasses import dataclass
-from email.header import Header
-from email.message import EmailMessage, Message
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_ASCII_POLICY
 from email.policy import SMTPUTF8 as SMTP_POLICY
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app, render_template
@@ -26,17 +28,30 @@ from advocacy.dbtypes import utcnow
 
 log = logging.getLogger(__name__)
 
+# .eml files of the embedded mode hold personal data: they are removed after this long
+KEEP_MAIL_FILES = timedelta(days=7)
+
 
 class DeliveryError(Exception):
     """A send that failed; the message says what happened without naming the recipient."""
 
 
 class TransientDeliveryError(DeliveryError):
-    """Worth trying again later: the server is down, busy or answered 4xx."""
+    """Worth trying again later: the server is busy or answered 4xx for this message."""
+
+
+class SystemDeliveryError(TransientDeliveryError):
+    """Our side is broken, not the recipient: wrong password, sender or relay refused, server unreachable.
+
+    Retried like any transient failure, and shown to operators: every mail fails until someone fixes it.
+    """
+
+    # read by the queue's outbox middleware: the row is flagged, `advocacy outbox failures` and /healthz show it
+    system_level = True
 
 
 class PermanentDeliveryError(DeliveryError):
-    """Trying again will not help: the server answered 5xx, e.g. the mailbox does not exist."""
+    """Trying again will not help: the server refused this recipient (550 to 553), e.g. no such mailbox."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +61,16 @@ class RenderedEmail:
     html: str
 
 
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
 def render(name: str, locale: str, **context: Any) -> RenderedEmail:
+    context.setdefault("site_name", current_app.config["SITE_NAME"])
+    context.setdefault("site_url", current_app.config["BASE_URL"])
     with force_locale(locale):
         subject = render_template(f"email/{name}/subject.txt", **context).strip()
         text = render_template(f"email/{name}/body.txt", **context)
@@ -54,110 +78,171 @@ def render(name: str, locale: str, **context: Any) -> RenderedEmail:
     return RenderedEmail(" ".join(subject.split()), text, html)
 
 
-def build_message(to: str, email: RenderedEmail, *, locale: str, message_key: str | None = None) -> Message:
-    """The MIME message, text and HTML alternatives.
+def sender(name: str | None = None) -> str:
+    """The From: the address of ADVOCACY_MAIL_FROM (or petitions@ the site's domain), under ``name`` if given
+    (a campaign's), else the name ADVOCACY_MAIL_FROM gives, else the site's name."""
+    configured_name, address = parseaddr(str(current_app.config.get("MAIL_FROM") or ""))
+    address = address or f"petitions@{_domain()}"
+    return formataddr((name or configured_name or current_app.config["SITE_NAME"], address))
+
+
+def _domain() -> str:
+    return urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
+
+
+def build_message(to: str, email: RenderedEmail, *, locale: str, message_key: str | None = None,
+                  attachments: tuple[Attachment, ...] = (), list_unsubscribe: str | None = None,
+                  one_click_unsubscribe: bool = False, sender_name: str | None = None) -> EmailMessage:
+    """The message: text and HTML alternatives, then any attachments.
 
     ``message_key`` makes the Message-ID stable, so a send that is redone after a crash is recognisably the
-    same message (mail systems fold duplicates with one Message-ID).
+    same message (mail systems fold duplicates with one Message-ID). ``list_unsubscribe`` is a URL for the
+    List-Unsubscribe header; ``one_click_unsubscribe`` says a POST to it unsubscribes (RFC 8058).
+    ``sender_name`` is the name the From shows (the petition's campaign).
     """
-    domain = urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
-    sender = current_app.config["MAIL_FROM"]
-    headers = {
-        "Date": format_datetime(utcnow()),
-        "Message-ID": f"<{message_key}@{domain}>" if message_key else make_msgid(domain=domain),
-        "Auto-Submitted": "auto-generated",
-        "Content-Language": locale,
-    }
-    if not (to.isascii() and parseaddr(sender)[1].isascii()):
-        return _build_international(to, sender, email, headers)
-    # the classic MIME classes build a message about four times faster than EmailMessage, which parses every
-    # header it is given; that matters when a petition goes viral
-    message = MIMEMultipart("alternative")
-    name, address = parseaddr(sender)
-    message["From"] = formataddr((name, address), charset="utf-8")
-    message["To"] = to
-    message["Subject"] = Header(email.subject, "utf-8").encode()
-    for key, value in headers.items():
-        message[key] = value
-    message.attach(MIMEText(email.text, "plain", "utf-8"))
-    message.attach(MIMEText(email.html, "html", "utf-8"))
-    return message
-
-
-def _build_international(to: str, sender: str, email: RenderedEmail, headers: dict[str, str]) -> Message:
-    """Addresses with non-ASCII characters need SMTPUTF8, which EmailMessage handles."""
+    domain = _domain()
     message = EmailMessage()
-    message["From"] = sender
+    message["From"] = sender(sender_name)
     message["To"] = to
     message["Subject"] = email.subject
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
+    for attachment in attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.add_attachment(attachment.data, maintype=maintype, subtype=subtype or "octet-stream",
+                               filename=attachment.filename)
     # after the body: set_content clears every Content-* header
-    for key, value in headers.items():
-        message[key] = value
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = f"<{message_key}@{domain}>" if message_key else make_msgid(domain=domain)
+    message["Auto-Submitted"] = "auto-generated"
+    message["Content-Language"] = locale
+    if list_unsubscribe:
+        message["List-Unsubscribe"] = f"<{list_unsubscribe}>"
+        if one_click_unsubscribe:
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return message
 
 
-def send(message: Message) -> None:
+def as_bytes(message: EmailMessage) -> bytes:
+    """The message on the wire: plain SMTP policy, or SMTPUTF8 when an address needs it."""
+    addresses = f"{message.get('From', '')}{message.get('To', '')}"
+    return message.as_bytes(policy=SMTP_ASCII_POLICY if addresses.isascii() else SMTP_POLICY)
+
+
+class Transport(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+
+class EmlFolderTransport:
+    """The embedded mode: each message a file, readable by its owner only, with one log line each."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def send(self, message: EmailMessage) -> None:
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = self.folder / f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.eml"
+        # written under a temporary name and renamed, so a reader never sees half a message
+        partial = path.with_suffix(".part")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(as_bytes(message))
+        partial.replace(path)
+        # the file name says nothing about the recipient
+        log.info("mail written to %s", path)
+
+
+class SmtpTransport:
+    """smtp://user:pass@host:587?starttls=1&timeout=30 or smtps://…; errors never name the recipient."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in {"smtp", "smtps"}:
+            raise ValueError("ADVOCACY_SMTP_URL must start with smtp:// or smtps://")
+        self.url = url
+
+    def send(self, message: EmailMessage) -> None:
+        try:
+            self._deliver(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise _recipient_error(list(exc.recipients.values())) from None
+        except smtplib.SMTPAuthenticationError as exc:
+            raise SystemDeliveryError(f"SMTP login refused ({exc.smtp_code})") from None
+        except smtplib.SMTPSenderRefused as exc:
+            kind = SystemDeliveryError if exc.smtp_code >= 500 else TransientDeliveryError
+            raise kind(f"SMTP server refused the sender ({exc.smtp_code})") from None
+        except smtplib.SMTPResponseException as exc:
+            # after the recipients were taken (DATA) or before (HELO, STARTTLS): the server's policy or state
+            kind = SystemDeliveryError if exc.smtp_code >= 500 or exc.smtp_code == 421 else TransientDeliveryError
+            raise kind(f"SMTP server answered {exc.smtp_code}") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise SystemDeliveryError(f"SMTP server unreachable ({type(exc).__name__})") from None
+
+    def _deliver(self, message: EmailMessage) -> None:
+        parts = urlsplit(self.url)
+        options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        host = parts.hostname or "localhost"
+        timeout = float(options.get("timeout", 30))
+        client: smtplib.SMTP
+        if parts.scheme == "smtps":
+            client = smtplib.SMTP_SSL(host, parts.port or 465, timeout=timeout,
+                                      context=ssl.create_default_context())
+        else:
+            client = smtplib.SMTP(host, parts.port or 25, timeout=timeout)
+        with client:
+            if parts.scheme == "smtp" and options.get("starttls") in {"1", "true", "yes"}:
+                client.starttls(context=ssl.create_default_context())
+            if parts.username:
+                client.login(unquote(parts.username), unquote(parts.password or ""))
+            client.send_message(message)
+
+
+def _recipient_error(answers: list[tuple[int, bytes]]) -> DeliveryError:
+    """The recipient refused at RCPT: 550 to 553 about the address is for good; a policy refusal is ours."""
+    codes = sorted({code for code, _ in answers})
+    text = f"recipient refused by the SMTP server ({', '.join(map(str, codes))})"
+
+    def about_the_address(code: int, reply: bytes) -> bool:
+        # 5.7.x is policy (relay denied, authentication required): the address is not at fault
+        return 550 <= code <= 553 and not reply.lstrip().startswith(b"5.7.")
+
+    if all(about_the_address(code, reply) for code, reply in answers):
+        return PermanentDeliveryError(text)
+    if any(code >= 500 for code in codes):
+        return SystemDeliveryError(text)
+    return TransientDeliveryError(text)
+
+
+def transport() -> Transport:
+    """The transport the settings name, built once per configuration."""
     smtp_url = current_app.config.get("SMTP_URL")
-    if smtp_url:
-        _send_smtp(smtp_url, message)
-    else:
-        _write_eml(message)
-
-
-def _write_eml(message: Message) -> None:
     folder = current_app.config["MAIL_DIR"]
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.eml"
-    # written under a temporary name and renamed, so a reader never sees half a message
-    partial = path.with_suffix(".part")
-    policy = SMTP_POLICY if isinstance(message, EmailMessage) else None
-    partial.write_bytes(message.as_bytes(policy=policy))
-    partial.replace(path)
-    # the file name says nothing about the recipient
-    log.info("mail written to %s", path)
+    key = (smtp_url, str(folder))
+    cached = current_app.extensions.get("advocacy.mail_transport")
+    if cached is None or cached[0] != key:
+        chosen: Transport = SmtpTransport(smtp_url) if smtp_url else EmlFolderTransport(Path(folder))
+        cached = (key, chosen)
+        current_app.extensions["advocacy.mail_transport"] = cached
+    return cached[1]
 
 
-def _deliver_smtp(url: str, message: Message) -> None:
-    parts = urlsplit(url)
-    options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    host = parts.hostname or "localhost"
-    timeout = float(options.get("timeout", 30))
-    client: smtplib.SMTP
-    if parts.scheme == "smtps":
-        client = smtplib.SMTP_SSL(host, parts.port or 465, timeout=timeout, context=ssl.create_default_context())
-    elif parts.scheme == "smtp":
-        client = smtplib.SMTP(host, parts.port or 25, timeout=timeout)
-    else:
-        raise ValueError("ADVOCACY_SMTP_URL must start with smtp:// or smtps://")
-    with client:
-        if parts.scheme == "smtp" and options.get("starttls") in {"1", "true", "yes"}:
-            client.starttls(context=ssl.create_default_context())
-        if parts.username:
-            client.login(unquote(parts.username), unquote(parts.password or ""))
-        client.send_message(message)
+def send(message: EmailMessage) -> None:
+    transport().send(message)
 
 
-def _send_smtp(url: str, message: Message) -> None:
-    """Send, and turn smtplib's errors (whose text can hold the address) into ours, which never do."""
-    try:
-        _deliver_smtp(url, message)
-    except smtplib.SMTPRecipientsRefused as exc:
-        codes = sorted({code for code, _ in exc.recipients.values()})
-        kind = PermanentDeliveryError if all(code >= 500 for code in codes) else TransientDeliveryError
-        raise kind(f"recipient refused by the SMTP server ({', '.join(map(str, codes))})") from None
-    except smtplib.SMTPResponseException as exc:
-        kind = PermanentDeliveryError if exc.smtp_code >= 500 else TransientDeliveryError
-        raise kind(f"SMTP server answered {exc.smtp_code}") from None
-    except (OSError, smtplib.SMTPException) as exc:
-        raise TransientDeliveryError(f"SMTP server unreachable ({type(exc).__name__})") from None
-
-
-def external_url(endpoint: str, **values: Any) -> str:
-    """An absolute link built from ADVOCACY_BASE_URL, never from the Host header of a request."""
-    base = urlsplit(current_app.config["BASE_URL"])
-    adapter = current_app.url_map.bind(
-        base.netloc, script_name=base.path.rstrip("/") or "/", url_scheme=base.scheme or "https"
-    )
-    return adapter.build(endpoint, values, force_external=True)
+def purge_old_mail_files(now: datetime | None = None) -> int:
+    """Remove the embedded mode's .eml files (and half-written ones) older than seven days."""
+    now = now or utcnow()
+    cutoff = (now - KEEP_MAIL_FILES).timestamp()
+    folder = Path(current_app.config["MAIL_DIR"])
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    for path in [*folder.glob("*.eml"), *folder.glob("*.part")]:
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue  # removed by another process meanwhile
+    return removed

@@ -90,6 +90,20 @@ class AppContextMiddleware(Middleware):
         self._pop()
 
 
+class ScrubTracebacks(Middleware):
+    """No exception text in a message that goes back to the broker.
+
+    dramatiq's Retries keeps ``traceback.format_exc()`` in the options of a message it retries, and those are
+    stored in Redis or RabbitMQ; the text of an exception can quote an address or a name. Every message is
+    cleaned just before it is encoded: the traceback is replaced by its frames without exception text.
+    """
+
+    def before_enqueue(self, broker: dramatiq.Broker, message: dramatiq.Message[Any], delay: int | None) -> None:
+        redacted = message.options.pop("redacted_traceback", None)
+        if "traceback" in message.options:
+            message.options["traceback"] = redacted or "[traceback removed]"
+
+
 def build_broker(url: str | None, middleware: Iterable[Callable[[], Middleware]] = ()) -> dramatiq.Broker:
     broker: dramatiq.Broker
     if not url:
@@ -105,6 +119,7 @@ def build_broker(url: str | None, middleware: Iterable[Callable[[], Middleware]]
         broker = RabbitmqBroker(url=url)
     else:
         raise ValueError("ADVOCACY_BROKER_URL must start with redis://, rediss:// or amqp://")
+    broker.add_middleware(ScrubTracebacks())
     broker.add_middleware(CurrentMessage())
     for make in middleware:
         broker.add_middleware(make())

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
 
+from advocacy.outbox.models import OutboxMessage
 from tests.conftest import SentMail, parse_mail
 from tests.signatures.test_views import TOKEN_RE, sign
 
@@ -142,6 +144,7 @@ def test_smtp_down_is_retried_and_the_signature_waits(app, client, make_petition
         with app.app_context():
             # the retry still scheduled must not send into the next test
             outbox.mark_failed(db.session.scalar(select(OutboxMessage.id)), "test over")
+            db.session.commit()
 
 
 def test_mail_in_ukrainian_reads_back_intact(client, make_petition, drain, mailbox):
@@ -164,3 +167,343 @@ def test_an_internationalized_address_gets_its_mail(client, make_petition, drain
     mails = mailbox()
     assert len(mails) == 1
     assert mails[0].to == "олена@приклад.укр"
+
+
+# ---------------------------------------------------------------- what each SMTP answer means
+
+
+class ScriptedSink(Sink):
+    """Answers MAIL, RCPT or DATA as told; accepts everything else."""
+
+    def __init__(self, *, mail: str | None = None, rcpt: str | None = None, data: str | None = None) -> None:
+        super().__init__()
+        self.answers = {"mail": mail, "rcpt": rcpt, "data": data}
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if self.answers["mail"]:
+            return self.answers["mail"]
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if self.answers["rcpt"]:
+            return self.answers["rcpt"]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.answers["data"]:
+            return self.answers["data"]
+        return await super().handle_DATA(server, session, envelope)
+
+
+def password_check(password: str) -> Any:
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    def check(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+        ok = isinstance(auth_data, LoginPassword) and auth_data.password == password.encode()
+        return AuthResult(success=ok, handled=False)
+
+    return check
+
+
+class RunningSink:
+    def __init__(self, sink: Sink, *, password: str | None = None) -> None:
+        self.sink = sink
+        options: dict[str, Any] = {}
+        if password is not None:
+            options = {"authenticator": password_check(password), "auth_require_tls": False}
+        self.controller = Controller(sink, hostname="127.0.0.1", port=free_port(), **options)
+
+    def url(self, credentials: str = "") -> str:
+        return f"smtp://{credentials}127.0.0.1:{self.controller.port}?timeout=5"
+
+    def __enter__(self) -> RunningSink:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
+
+
+def a_message(app: Any, to: str = "reader@example.org") -> Any:
+    from advocacy import mail
+
+    with app.test_request_context():
+        return mail.build_message(to, mail.RenderedEmail("Hello", "text", "<p>html</p>"), locale="en")
+
+
+@pytest.mark.parametrize(("answers", "expected", "system"), [
+    ({"rcpt": "550 5.1.1 No such mailbox"}, "PermanentDeliveryError", False),
+    ({"rcpt": "553 5.1.3 Bad recipient address syntax"}, "PermanentDeliveryError", False),
+    ({"rcpt": "554 5.7.1 Relay access denied"}, "SystemDeliveryError", True),
+    ({"rcpt": "550 5.7.1 Relaying denied"}, "SystemDeliveryError", True),
+    ({"rcpt": "450 4.2.0 Mailbox busy"}, "TransientDeliveryError", False),
+    ({"mail": "553 5.7.1 Sender address rejected: not owned by user"}, "SystemDeliveryError", True),
+    ({"mail": "530 5.7.0 Authentication required"}, "SystemDeliveryError", True),
+    ({"data": "554 5.7.1 Message rejected by policy"}, "SystemDeliveryError", True),
+    ({"data": "451 4.3.0 Try again later"}, "TransientDeliveryError", False),
+])
+def test_smtp_answers_are_told_apart(app, answers, expected, system):
+    from advocacy import mail
+
+    with RunningSink(ScriptedSink(**answers)) as running, pytest.raises(mail.DeliveryError) as raised:
+        mail.SmtpTransport(running.url()).send(a_message(app, "someone.private@example.org"))
+    assert type(raised.value).__name__ == expected
+    assert getattr(raised.value, "system_level", False) is system
+    assert "someone.private" not in str(raised.value)
+    # only a refusal of the recipient is final: dramatiq does not retry what the actor throws
+    assert isinstance(raised.value, mail.PermanentDeliveryError) == (expected == "PermanentDeliveryError")
+
+
+def test_a_wrong_password_and_an_unreachable_server_are_ours(app):
+    from advocacy import mail
+
+    with RunningSink(Sink(), password="right") as running:
+        with pytest.raises(mail.SystemDeliveryError, match=r"login refused \(535\)"):
+            mail.SmtpTransport(running.url("user:wrong@")).send(a_message(app))
+        mail.SmtpTransport(running.url("user:right@")).send(a_message(app))
+        assert len(running.sink.messages) == 1
+    with pytest.raises(mail.SystemDeliveryError, match="unreachable"):
+        mail.SmtpTransport(f"smtp://127.0.0.1:{free_port()}?timeout=2").send(a_message(app))
+
+
+def wait_for(check: Any, timeout: float = 30.0) -> Any:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")
+
+
+def outbox_row(app: Any) -> Any:
+    from sqlalchemy import select
+
+    from advocacy.extensions import db
+    from advocacy.outbox.models import OutboxMessage
+
+    with app.app_context():
+        row = db.session.scalar(select(OutboxMessage).order_by(OutboxMessage.id))
+        db.session.expunge_all()
+        db.session.remove()
+        return row
+
+
+def test_a_wrong_smtp_password_keeps_the_mail_and_says_so_until_it_is_fixed_and_retried(app, client, make_petition,
+                                                                                         caplog):
+    """The deploy-time mistake of the issue: 535 for every mail. Nothing is dropped; operators see it."""
+    import logging
+
+    caplog.set_level(logging.INFO)
+    petition = make_petition()
+    previous = app.config["SMTP_URL"]
+    runner = app.test_cli_runner()
+    try:
+        with RunningSink(Sink(), password="right") as running:
+            app.config["SMTP_URL"] = running.url("petitions:wrong@")
+            assert sign(client, petition.slug, email="waiting.signer@example.org").status_code == 303
+            row = wait_for(lambda: (r := outbox_row(app)) is not None and r.last_error_at is not None and r)
+            assert row.failed_at is None  # retried, not given up
+            assert row.system_error is True
+            assert row.last_error == "SystemDeliveryError: SMTP login refused (535)"
+            assert running.sink.messages == []
+
+            # the operator's three ways of noticing, none naming the signer
+            assert "mail is failing: SMTP login refused (535)" in caplog.text
+            assert any(r.levelname == "ERROR" and "mail is failing" in r.getMessage() for r in caplog.records)
+            health = client.get("/healthz")
+            assert health.status_code == 503
+            assert health.get_json() == {"ok": False, "database": True, "mail": False}
+            listed = runner.invoke(args=["outbox", "failures"])
+            assert f"{row.id}\t" in listed.output
+            assert "retrying" in listed.output
+            assert "SMTP login refused (535)" in listed.output
+            assert "waiting.signer" not in listed.output + caplog.text
+
+            # fixed: the right password, and the waiting mail is sent now rather than at its next backoff
+            app.config["SMTP_URL"] = running.url("petitions:right@")
+            result = runner.invoke(args=["outbox", "retry", "--all"])
+            assert result.exit_code == 0, result.output
+            assert "1 job(s) sent again" in result.output
+            wait_for(lambda: running.sink.messages)
+            wait_for(lambda: outbox_row(app).done_at is not None)
+        assert [m[1] for m in running.sink.messages] == [["waiting.signer@example.org"]]
+        assert parse_mail(running.sink.messages[0][2]).link("/confirm/").startswith("https://petitions.test/")
+        done = outbox_row(app)
+        assert done.system_error is False
+        assert client.get("/healthz").get_json() == {"ok": True, "database": True, "mail": True}
+        assert "no failed jobs" in runner.invoke(args=["outbox", "failures"]).output
+    finally:
+        app.config["SMTP_URL"] = previous
+
+
+def test_a_failed_row_is_retried_by_id_and_a_bad_id_is_refused(app, client, make_petition, drain, mailbox):
+    from advocacy.extensions import db
+
+    runner = app.test_cli_runner()
+    sign(client, make_petition().slug)
+    drain()
+    row = outbox_row(app)
+    assert row.done_at is not None
+    assert len(mailbox()) == 1
+    refused = runner.invoke(args=["outbox", "retry", str(row.id)])
+    assert refused.exit_code != 0
+    assert f"job {row.id} has not failed" in refused.output
+    missing = runner.invoke(args=["outbox", "retry", "999999"])
+    assert missing.exit_code != 0
+    assert "no job with ID 999999" in missing.output
+    assert runner.invoke(args=["outbox", "retry"]).exit_code != 0  # neither an ID nor --all
+
+    # refused for good (550), then the address is fixed at the provider: the operator sends it again
+    second = make_petition(slug="second")
+    with RunningSink(ScriptedSink(rcpt="550 5.1.1 No such mailbox")) as running:
+        previous = app.config["SMTP_URL"]
+        app.config["SMTP_URL"] = running.url()
+        try:
+            sign(client, second.slug, email="second@example.org")
+            drain()
+        finally:
+            app.config["SMTP_URL"] = previous
+    with app.app_context():
+        failed = db.session.scalar(select(OutboxMessage).where(OutboxMessage.failed_at.is_not(None)))
+        assert failed.system_error is False
+        failed_id = failed.id
+    # the recipient's failure is not the system's: mail is healthy
+    assert client.get("/healthz").get_json()["mail"] is True
+    listed = runner.invoke(args=["outbox", "failures"]).output
+    assert f"{failed_id}\t" in listed
+    assert "\tfailed\t" in listed
+    assert "second@" not in listed
+    result = runner.invoke(args=["outbox", "retry", str(failed_id)])
+    assert result.exit_code == 0, result.output
+    assert "1 job(s) sent again" in result.output
+    drain()
+    assert [m.to for m in mailbox()][-1] == "second@example.org"
+    with app.app_context():
+        assert db.session.get(OutboxMessage, failed_id).done_at is not None
+    assert "0 job(s) sent again" in runner.invoke(args=["outbox", "retry", "--all"]).output
+
+
+def test_a_failed_row_with_a_system_error_fails_the_health_check_until_retried(app, client, make_petition, drain,
+                                                                               mailbox, monkeypatch):
+    from advocacy.extensions import db
+    from advocacy.outbox import services as outbox
+    from advocacy.queue import get_broker
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(get_broker(), "enqueue", refuse)
+    sign(client, make_petition().slug)
+    with app.app_context():
+        row_id = db.session.scalar(select(OutboxMessage.id))
+        outbox.mark_failed(row_id, "SystemDeliveryError: SMTP server unreachable (ConnectionRefusedError)",
+                           system_error=True)
+        db.session.commit()
+    assert client.get("/healthz").status_code == 503
+    monkeypatch.undo()
+    assert "1 job(s) sent again" in app.test_cli_runner().invoke(args=["outbox", "retry", "--all"]).output
+    assert client.get("/healthz").status_code == 200  # retried: no longer failing, unless it fails again
+    drain()
+    assert len(mailbox()) == 1
+    with app.app_context():
+        assert db.session.get(OutboxMessage, row_id).done_at is not None
+
+
+# ---------------------------------------------------------------- the message and the .eml folder
+
+
+def test_one_builder_with_attachments_and_list_unsubscribe(app):
+    from advocacy import mail
+
+    with app.test_request_context():
+        message = mail.build_message(
+            "олена@приклад.укр", mail.RenderedEmail("Привіт", "текст", "<p>html</p>"), locale="uk",
+            attachments=(mail.Attachment("summary.pdf", "application/pdf", b"%PDF-1.7 test"),),
+            list_unsubscribe="https://petitions.test/unsubscribe/abc", one_click_unsubscribe=True,
+        )
+        plain = mail.build_message("a@example.org", mail.RenderedEmail("Hi", "t", "<p>h</p>"), locale="en",
+                                   list_unsubscribe="mailto:unsubscribe@petitions.test")
+    parsed = parse_mail(mail.as_bytes(message))
+    assert parsed.to == "олена@приклад.укр"
+    assert parsed.subject == "Привіт"
+    assert parsed.text.strip() == "текст"
+    [attachment] = list(parsed.message.iter_attachments())
+    assert attachment.get_filename() == "summary.pdf"
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_content() == b"%PDF-1.7 test"
+    assert parsed.message["List-Unsubscribe"] == "<https://petitions.test/unsubscribe/abc>"
+    assert parsed.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert parsed.message["Content-Language"] == "uk"
+    assert parse_mail(mail.as_bytes(plain)).message["List-Unsubscribe-Post"] is None
+    assert "Petitions" in str(parse_mail(mail.as_bytes(plain)).message["From"])
+
+
+def test_mail_files_are_private_and_removed_after_a_week(app, client, make_petition, drain, mailbox):
+    import os
+    import stat
+    from datetime import timedelta
+
+    from advocacy import mail
+    from advocacy.dbtypes import utcnow
+    from advocacy.periodic.services import registered_jobs
+
+    sign(client, make_petition().slug)
+    drain()
+    [path] = list(app.config["MAIL_DIR"].glob("*.eml"))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    old = app.config["MAIL_DIR"] / "20200101T000000-old.eml"
+    old.write_bytes(b"Subject: old\r\n\r\nold")
+    eight_days_ago = (utcnow() - timedelta(days=8)).timestamp()
+    os.utime(old, (eight_days_ago, eight_days_ago))
+    with app.app_context():
+        assert mail.purge_old_mail_files(utcnow()) == 1
+        assert not old.exists()
+        assert path.exists()
+        assert mail.purge_old_mail_files(utcnow() + timedelta(days=8)) == 1
+    assert mailbox() == []
+    assert [job.every for job in registered_jobs() if job.name == "purge-mail-files"] == [timedelta(hours=6)]
+
+
+def test_site_and_campaign_names_come_from_settings_and_data(app, client, make_petition, drain, mailbox):
+    petition = make_petition()
+    page = client.get(f"/p/{petition.slug}").get_data(as_text=True)
+    assert "<title>" in page
+    assert app.config["SITE_NAME"] in page
+    sign(client, petition.slug)
+    drain()
+    [sent] = mailbox()
+    assert "People First · Petitions" in sent.text
+    assert "People First · Petitions" in sent.html
+    assert "https://petitions.test" in sent.text.split("People First · Petitions", 1)[1]
+    # the From names the campaign, at the site's address (ADVOCACY_MAIL_FROM unset in tests)
+    assert sent.message["From"].addresses[0].display_name == "People First"
+    assert sent.message["From"].addresses[0].addr_spec == "petitions@petitions.test"
+
+
+def test_the_sender_address_comes_from_settings_and_its_name_from_the_campaign(app):
+    from advocacy import mail
+
+    previous = app.config["MAIL_FROM"]
+    app.config["MAIL_FROM"] = "Coalition mail <noreply@coalition.example>"
+    try:
+        with app.test_request_context():
+            assert mail.sender("People First") == "People First <noreply@coalition.example>"
+            assert mail.sender() == "Coalition mail <noreply@coalition.example>"
+            app.config["MAIL_FROM"] = "noreply@coalition.example"
+            assert mail.sender() == f"{app.config['SITE_NAME']} <noreply@coalition.example>"
+    finally:
+        app.config["MAIL_FROM"] = previous
+
+
+def test_the_site_name_is_a_setting(tmp_path):
+    from advocacy.config import load_settings
+
+    assert load_settings(environ={}, instance_path=tmp_path).site_name == "Petitions"
+    named = load_settings(environ={"ADVOCACY_SITE_NAME": " Free Them All "}, instance_path=tmp_path)
+    assert named.site_name == "Free Them All"
+    assert named.mail_from is None

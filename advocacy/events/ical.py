@@ -21,7 +21,7 @@ from icalendar import Event as VEvent
 
 from advocacy.events.models import Event, EventDetails, EventKind, EventStatus
 from advocacy.i18n import DEFAULT_LOCALE
-from advocacy.mail import external_url
+from advocacy.urls import external_url
 
 PRODID = "-//People First//advocacy events//EN"
 X_KIND = "X-ADVOCACY-KIND"
@@ -325,8 +325,3 @@ def build_calendar(events: Iterable[Event], *, name: str, locale: str, feed_url:
 def _vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
     """The zone's offsets and changes as tzdata knows them, over the years the feed covers."""
     return Timezone.from_tzid(tzid, first_date=date(first_year, 1, 1), last_date=date(last_year, 1, 1))
-
-
-def webcal(url: str) -> str:
-    """The same feed for calendar apps: webcal:// tells them to subscribe rather than download."""
-    return "webcal://" + url.split("://", 1)[1]

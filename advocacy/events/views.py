@@ -17,7 +17,7 @@ from advocacy.events import ical, services
 from advocacy.events.models import Event, EventKind, EventStatus
 from advocacy.events.services import EventFilter, EventNotFound
 from advocacy.i18n import current_locale, is_country
-from advocacy.mail import external_url
+from advocacy.urls import external_url, webcal
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 
@@ -152,7 +152,7 @@ def _page(template: str, **context: Any) -> Response:
 
 def _feed_links(endpoint: str, **values: Any) -> dict[str, str]:
     url = external_url(endpoint, lang=current_locale(), **values)
-    return {"https": url, "webcal": ical.webcal(url)}
+    return {"https": url, "webcal": webcal(url)}
 
 
 # ---------------------------------------------------------------- pages

@@ -8,6 +8,8 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import Middleware, SkipMessage
 
+from advocacy.extensions import db
+from advocacy.logs import redacted_traceback
 from advocacy.mail import DeliveryError
 from advocacy.outbox import services as outbox
 from advocacy.queue import bound_app
@@ -18,8 +20,9 @@ class OutboxMiddleware(Middleware):
 
     A message runs only if it can claim its row (not done, not failed, and no other live message holds it), so
     a row sent twice (by the relay after a lost message, or by the broker redelivering) still runs once at a
-    time and never again once done. Success marks the row done; a retry keeps the claim until it is due;
-    the final failure leaves a failure record an operator can see.
+    time and never again once done. Success marks the row done; a failed attempt is recorded on the row (what
+    failed, when, whether the failure is our own) and keeps the claim until the retry is due; the final failure
+    leaves a failure record an operator can see. Each step is one transaction, committed here.
     """
 
     @property
@@ -31,22 +34,33 @@ class OutboxMiddleware(Middleware):
         if outbox_id is None:
             return
         with bound_app().app_context():
-            if not outbox.claim(outbox_id, message.message_id):
+            claimed = outbox.claim(outbox_id, message.message_id)
+            db.session.commit()
+            if not claimed:
                 raise SkipMessage()
 
     def after_process_message(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy, *,
                               result: Any = None, exception: BaseException | None = None) -> None:
+        if exception is not None:
+            # dramatiq's Retries runs after this and stores a traceback in the message it re-enqueues: the one
+            # ScrubTracebacks puts there instead has the frames and no exception text
+            message.options["redacted_traceback"] = redacted_traceback(exception)[-4000:]
         outbox_id = message.options.get("outbox_id")
         if outbox_id is None:
             return
         with bound_app().app_context():
             if exception is None:
                 outbox.mark_done(outbox_id)
+                db.session.commit()
                 return
             # only the kind of error: exception texts from libraries can hold personal data
-            message.options["outbox_error"] = f"{type(exception).__name__}: {_safe_text(exception)}"
+            error = f"{type(exception).__name__}: {_safe_text(exception)}"
+            system_error = bool(getattr(exception, "system_level", False))
+            message.options["outbox_error"] = error
             max_backoff = broker.get_actor(message.actor_name).options.get("max_backoff", 3_600_000)
-            outbox.hold_for_retry(outbox_id, message.message_id, timedelta(milliseconds=max_backoff))
+            outbox.record_attempt_failure(outbox_id, message.message_id, timedelta(milliseconds=max_backoff),
+                                          error, system_error=system_error)
+            db.session.commit()
 
     def after_nack(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy) -> None:
         """A nacked message has used up its retries: keep a failure record an operator can see."""
@@ -57,6 +71,7 @@ class OutboxMiddleware(Middleware):
         retries = message.options.get("retries", 0)
         with bound_app().app_context():
             outbox.mark_failed(outbox_id, f"{error} (after {retries} retries)")
+            db.session.commit()
 
 
 def _safe_text(exception: BaseException) -> str:

@@ -36,4 +36,8 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the last failed attempt, whether or not it is retried: what failed (never an address) and when
     last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the last failure was our own (SMTP login, sender or relay refused, server unreachable), not the recipient's
+    system_error: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -1,4 +1,8 @@
-"""The transactional outbox: rows written with the change that caused them, sent to the broker after commit."""
+"""The transactional outbox: rows written with the change that caused them, sent to the broker after commit.
+
+Every function here works in the caller's unit of work: it flushes, and the caller (the queue middleware,
+a CLI command, the periodic job runner) commits. Rows are dispatched to the broker only after that commit.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,14 @@ RELAY_BATCH = 500
 _PENDING_KEY = "advocacy.outbox.pending"
 
 
+class OutboxRowNotFound(LookupError):
+    """No outbox row has this id."""
+
+
+class NotRetryable(ValueError):
+    """The row is done, or neither failed nor failing: there is nothing to retry."""
+
+
 def enqueue(actor_name: str, *args: Any) -> OutboxMessage:
     """Add work to the current transaction; it is sent to the broker only once the transaction commits."""
     row = OutboxMessage(actor_name=actor_name, args=list(args))
@@ -39,6 +51,8 @@ def _collect_new_rows(session: Session, flush_context: Any) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _dispatch_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: nothing is committed until the outer transaction is
     pending = session.info.pop(_PENDING_KEY, None)
     failed = [outbox_id for outbox_id, actor_name, args in pending or () if not dispatch(outbox_id, actor_name, args)]
     if failed:
@@ -49,7 +63,10 @@ def _dispatch_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
+    # a savepoint rolled back keeps the rows flushed before it; a row it undid is dispatched for nothing and
+    # skipped by the worker, which cannot claim a row that does not exist
+    if not session.in_nested_transaction():
+        session.info.pop(_PENDING_KEY, None)
 
 
 def dispatch(outbox_id: int, actor_name: str, args: list[Any]) -> bool:
@@ -75,7 +92,8 @@ def relay_stale(*, older_than: datetime | None = None) -> int:
     """Send the rows the broker never took, and again those whose message was lost or whose worker died.
 
     A row is sent again when it is neither done nor failed, and either its lease has run out or it was never
-    claimed and was last sent before ``older_than`` (by default ``resend_after()`` ago).
+    claimed and was last sent before ``older_than`` (by default ``resend_after()`` ago). Rows are sent at once
+    (a message that runs before the caller commits finds the row as it was), their bookkeeping is flushed.
     """
     now = utcnow()
     cutoff = older_than or now - resend_after()
@@ -91,20 +109,21 @@ def relay_stale(*, older_than: datetime | None = None) -> int:
         .order_by(OutboxMessage.id)
         .limit(RELAY_BATCH)
     ).all()
-    sent = 0
+    sent = []
     for outbox_id, actor_name, args in rows:
         if not dispatch(outbox_id, actor_name, list(args)):
             break
+        sent.append(outbox_id)
+    if sent:
         db.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == outbox_id)
+            .where(OutboxMessage.id.in_(sent))
             .values(dispatched_at=utcnow(), dispatch_count=OutboxMessage.dispatch_count + 1, needs_dispatch=False)
+            .execution_options(synchronize_session=False)
         )
-        db.session.commit()
-        sent += 1
-    if sent:
-        log.info("outbox relay sent %d stale row(s) again", sent)
-    return sent
+        db.session.flush()
+        log.info("outbox relay sent %d stale row(s) again", len(sent))
+    return len(sent)
 
 
 def claim(outbox_id: int, message_id: str) -> bool:
@@ -120,19 +139,24 @@ def claim(outbox_id: int, message_id: str) -> bool:
         .values(lease_owner=message_id, lease_until=now + resend_after(), attempts=OutboxMessage.attempts + 1)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-def hold_for_retry(outbox_id: int, message_id: str, wait: timedelta) -> None:
-    """A failed attempt that dramatiq will retry: keep the lease until the retry is due, and a bit."""
+def record_attempt_failure(outbox_id: int, message_id: str, wait: timedelta, error: str, *,
+                           system_error: bool = False) -> None:
+    """A failed attempt that dramatiq may retry: note what failed, and keep the lease until the retry is due.
+
+    ``error`` must not name anyone: it is shown to operators. ``system_error`` says the failure is ours
+    (SMTP login, sender refused, server unreachable): mail is failing until someone fixes it.
+    """
     db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == outbox_id, OutboxMessage.lease_owner == message_id,
                OutboxMessage.done_at.is_(None))
-        .values(lease_until=utcnow() + wait + resend_after())
+        .values(lease_until=utcnow() + wait + resend_after(), last_error=error[:1000], last_error_at=utcnow(),
+                system_error=system_error)
+        .execution_options(synchronize_session=False)
     )
-    db.session.commit()
 
 
 def mark_done(outbox_id: int) -> None:
@@ -140,26 +164,87 @@ def mark_done(outbox_id: int) -> None:
         update(OutboxMessage)
         .where(OutboxMessage.id == outbox_id, OutboxMessage.done_at.is_(None))
         .values(done_at=utcnow(), lease_until=None)
+        .execution_options(synchronize_session=False)
     )
-    db.session.commit()
 
 
-def mark_failed(outbox_id: int, error: str) -> None:
+def mark_failed(outbox_id: int, error: str, *, system_error: bool | None = None) -> None:
+    """The row will not be tried again by itself; ``system_error`` None keeps what the last attempt said."""
+    values: dict[str, Any] = {"failed_at": utcnow(), "last_error": error[:1000], "lease_until": None}
+    if system_error is not None:
+        values["system_error"] = system_error
     db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == outbox_id, OutboxMessage.done_at.is_(None))
-        .values(failed_at=utcnow(), last_error=error, lease_until=None)
+        .values(**values)
+        .execution_options(synchronize_session=False)
     )
-    db.session.commit()
+
+
+def _failing() -> Any:
+    """Rows an operator should look at: failed for good, or still retrying after a failure of our own."""
+    return and_(
+        OutboxMessage.done_at.is_(None),
+        or_(OutboxMessage.failed_at.is_not(None), OutboxMessage.system_error.is_(True)),
+    )
 
 
 def failures(limit: int = 100) -> list[OutboxMessage]:
+    """Failed rows and rows retrying after a system-level error, the most recent failure first."""
+    last = func.coalesce(OutboxMessage.failed_at, OutboxMessage.last_error_at, OutboxMessage.created_at)
     return list(
-        db.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.failed_at.is_not(None))
-            .order_by(OutboxMessage.failed_at.desc()).limit(limit)
-        )
+        db.session.scalars(select(OutboxMessage).where(_failing()).order_by(last.desc(), OutboxMessage.id.desc())
+                           .limit(limit))
     )
+
+
+def mail_failing() -> bool:
+    """True while a row not done last failed with a system-level error (a failed one that was not retried too)."""
+    return db.session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.done_at.is_(None), OutboxMessage.system_error.is_(True))
+        .limit(1)
+    ) is not None
+
+
+def retry(outbox_id: int | None = None, *, flag_for_relay: bool = False) -> int:
+    """Send failed rows again (one, or all of them with ``outbox_id`` None), once their cause is fixed.
+
+    Rows still waiting for a retry after a system-level error are sent at once too. Each goes to the broker
+    as a new message after the caller commits, so dramatiq starts again with its full retries; a message of
+    the old series that still arrives finds the row leased or done and is skipped. ``flag_for_relay`` also
+    leaves the rows to the relay of whichever process runs it: for a command beside an embedded-mode site,
+    whose in-memory broker is not the command's (a second message is harmless: it finds the row done or leased).
+    """
+    if outbox_id is not None:
+        row = db.session.get(OutboxMessage, outbox_id)
+        if row is None:
+            raise OutboxRowNotFound(outbox_id)
+        if row.done_at is not None or (row.failed_at is None and not row.system_error):
+            raise NotRetryable(outbox_id)
+        condition = OutboxMessage.id == outbox_id
+    else:
+        condition = _failing()
+    rows = db.session.execute(
+        select(OutboxMessage.id, OutboxMessage.actor_name, OutboxMessage.args).where(condition)
+        .order_by(OutboxMessage.id)
+    ).all()
+    if not rows:
+        return 0
+    ids = [row_id for row_id, _, _ in rows]
+    values: dict[str, Any] = {"failed_at": None, "system_error": False, "lease_owner": None, "lease_until": None,
+                              "needs_dispatch": flag_for_relay, "dispatched_at": utcnow(),
+                              "dispatch_count": OutboxMessage.dispatch_count + 1}
+    for start in range(0, len(ids), RELAY_BATCH):
+        db.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(ids[start:start + RELAY_BATCH])).values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.flush()
+    # dispatched after the caller's commit, like new rows; a broker that is down flags them for the relay
+    db.session.info.setdefault(_PENDING_KEY, []).extend(
+        (row_id, actor_name, list(args)) for row_id, actor_name, args in rows
+    )
+    return len(rows)
 
 
 def purge_finished(now: datetime | None = None) -> int:
@@ -169,5 +254,5 @@ def purge_finished(now: datetime | None = None) -> int:
             or_(OutboxMessage.done_at < now - KEEP_DONE, OutboxMessage.failed_at < now - KEEP_FAILED)
         )
     )
-    db.session.commit()
+    db.session.flush()
     return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,17 +1,22 @@
 """Background work for signatures; actors take ids, re-check state and are safe to run twice."""
 
+import logging
+
 from dramatiq.middleware import CurrentMessage
 
 from advocacy.crypto import SealBroken
 from advocacy.extensions import db
-from advocacy.mail import PermanentDeliveryError
+from advocacy.mail import PermanentDeliveryError, SystemDeliveryError
 from advocacy.queue import actor
 from advocacy.signatures import services
 from advocacy.signatures.services import SEND_EMAIL_ACTOR, EmailKind
 
+log = logging.getLogger(__name__)
 
-# Transient failures (SMTP down, 4xx) are retried with exponential backoff for about a day; a permanent
-# refusal (5xx) fails at once and leaves a failure record on the outbox row.
+
+# Transient failures (4xx, and our own: SMTP login refused, sender refused, server unreachable) are retried
+# with exponential backoff for about a day; a refused recipient (550 to 553) fails at once and leaves a failure
+# record on the outbox row.
 @actor(SEND_EMAIL_ACTOR, queue_name="mail", max_retries=14, min_backoff=5_000, max_backoff=2 * 3600_000,
        throws=(PermanentDeliveryError,))
 def send_signature_email(signature_id: int, kind: str) -> None:
@@ -24,4 +29,8 @@ def send_signature_email(signature_id: int, kind: str) -> None:
         # logged where it was found (table, column, row); retrying cannot repair it, so nothing is sent
         db.session.rollback()
         return
+    except SystemDeliveryError as exc:
+        # every email fails alike until someone fixes the settings or the server: say so loudly
+        log.error("mail is failing: %s (outbox row %s is retried; see `advocacy outbox failures`)", exc, outbox_id)
+        raise
     db.session.commit()

@@ -377,20 +377,24 @@ def deliver_email(signature_id: int, kind: EmailKind, *, message_key: str | None
     wanted = SignatureState.PENDING if kind == EmailKind.CONFIRM else SignatureState.CONFIRMED
     if signature.state != wanted:
         return False
+    from advocacy import urls
+
     petition = signature.petition
     locale = signature.locale
     context = {
         "full_name": signature.full_name,
         "petition_title": petition.display_title(locale),
-        "petition_url": mail.external_url("petitions.show", slug=petition.slug, lang=locale),
+        "petition_url": urls.external_url("petitions.show", slug=petition.slug, lang=locale),
+        "campaign_name": petition.campaign.display_name(locale),
         "site_url": current_app.config["BASE_URL"],
     }
     if kind == EmailKind.CONFIRM:
-        context["confirm_url"] = mail.external_url("signatures.confirm", token=confirm_token(signature.id),
+        context["confirm_url"] = urls.external_url("signatures.confirm", token=confirm_token(signature.id),
                                                    lang=locale)
     else:
-        context["withdraw_url"] = mail.external_url("signatures.withdraw", token=withdraw_token(signature.id),
+        context["withdraw_url"] = urls.external_url("signatures.withdraw", token=withdraw_token(signature.id),
                                                     lang=locale)
     rendered = mail.render(kind.value, locale, **context)
-    mail.send(mail.build_message(signature.email, rendered, locale=locale, message_key=message_key))
+    mail.send(mail.build_message(signature.email, rendered, locale=locale, message_key=message_key,
+                                 sender_name=context["campaign_name"]))
     return True

@@ -42,6 +42,7 @@ def test_signing_works_while_the_broker_is_down_and_mail_follows_once(app, clien
     broker_down.undo()
     with app.app_context():
         assert outbox.relay_stale(older_than=utcnow() + timedelta(seconds=1)) == 1
+        db.session.commit()
     drain()
     assert len(mailbox()) == 1
     with app.app_context():
@@ -73,3 +74,27 @@ def test_rows_hold_ids_not_personal_data(app, client, make_petition):
         assert row.actor_name == "send_signature_email"
         assert all(isinstance(arg, int | str) for arg in row.args)
         assert "private" not in repr(row.args)
+
+
+def test_rows_wait_for_the_outer_commit_not_a_savepoint(ctx, monkeypatch):
+    """A service that survives a race inside a savepoint must not send work its caller may still roll back."""
+    sent: list[int] = []
+    monkeypatch.setattr(outbox, "dispatch", lambda outbox_id, actor_name, args: sent.append(outbox_id) or True)
+    with db.session.begin_nested():
+        first = outbox.enqueue("send_signature_email", 1, "confirm")
+    db.session.flush()
+    assert sent == []  # the savepoint was released, nothing is committed yet
+    db.session.commit()
+    assert sent == [first.id]
+    sent.clear()
+    kept = outbox.enqueue("send_signature_email", 2, "confirm")
+    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            outbox.enqueue("send_signature_email", 3, "confirm")
+            raise RuntimeError("the race was lost")
+    except RuntimeError:
+        pass
+    db.session.commit()
+    # the row flushed before the savepoint still goes out once its transaction commits
+    assert kept.id in sent
