@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 SECRETS_FILE = "secrets.json"
 
@@ -29,6 +30,10 @@ class Settings:
     rate_limits: bool = True
     # an outbox row whose message was lost, or whose worker died, is sent again after this many seconds
     outbox_resend_after: float = 300.0
+    # reverse proxies in front of the app whose X-Forwarded-For/-Proto hops are believed; 0: headers ignored
+    trusted_proxies: int = 0
+    # host names served besides the base URL's (an onion address, a second domain); others get 400
+    extra_hosts: tuple[str, ...] = ()
 
     @property
     def mail_dir(self) -> Path:
@@ -80,6 +85,30 @@ def parse_data_keys(spec: str) -> dict[str, bytes]:
     return keys
 
 
+def _parse_trusted_proxies(value: str) -> int:
+    try:
+        count = int(value.strip())
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ValueError(f"ADVOCACY_TRUSTED_PROXIES must be a number of proxies (0, 1, 2…), not {value!r}")
+    return count
+
+
+def parse_hosts(spec: str) -> tuple[str, ...]:
+    """``a.example.org, http://xyz.onion`` -> ("a.example.org", "xyz.onion"): host names, no scheme or port."""
+    hosts: list[str] = []
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        host = urlsplit(part if "://" in part else f"//{part}").hostname
+        if not host:
+            raise ValueError(f"ADVOCACY_EXTRA_HOSTS: {part!r} is not a host name")
+        hosts.append(host)
+    return tuple(hosts)
+
+
 def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
     env = dict(os.environ if environ is None else environ)
     instance_path = Path(overrides.pop("instance_path", None) or env.get("ADVOCACY_INSTANCE_PATH") or "instance")
@@ -104,6 +133,10 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
         values["rate_limits"] = False
     if env.get("ADVOCACY_OUTBOX_RESEND_AFTER"):
         values["outbox_resend_after"] = float(env["ADVOCACY_OUTBOX_RESEND_AFTER"])
+    if env.get("ADVOCACY_TRUSTED_PROXIES", "").strip():
+        values["trusted_proxies"] = _parse_trusted_proxies(env["ADVOCACY_TRUSTED_PROXIES"])
+    if env.get("ADVOCACY_EXTRA_HOSTS"):
+        values["extra_hosts"] = parse_hosts(env["ADVOCACY_EXTRA_HOSTS"])
     if env.get("ADVOCACY_MAIL_FROM"):
         values["mail_from"] = env["ADVOCACY_MAIL_FROM"]
     values.update(overrides)
