@@ -4,22 +4,29 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from advocacy import api, events, i18n, logs, outbox, petitions, signatures, tallies
-from advocacy.config import Settings, load_settings
+from advocacy.config import ConfigError, Settings, load_settings
 from advocacy.crypto import Keyring
 from advocacy.extensions import babel, csrf, db, limiter, migrate
 from advocacy.features import Feature
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+# the top of a checkout; in an installed wheel this is site-packages, which is not a checkout
+PROJECT_ROOT = PACKAGE_DIR.parent
+# top-level folder of a checkout -> where a wheel carries it inside the package (see setup.py)
+DATA_DIRS = {"migrations": "_migrations", "translations": "_translations"}
 MAX_BODY_BYTES = 64 * 1024
 
 # Every feature of the platform, in the order their blueprints and jobs are registered: adding a feature is
@@ -47,8 +54,58 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
+class DeploymentError(ConfigError):
+    """The installation is incomplete: the app refuses to start rather than run half-broken."""
+
+
+def data_dirs(package_dir: Path | None = None, project_root: Path | None = None) -> dict[str, Path]:
+    """Where the Alembic migrations and the compiled translations are, installed or in a checkout.
+
+    An installed wheel carries them inside the package (advocacy/_migrations, advocacy/_translations);
+    a checkout (recognised by its pyproject.toml) has them at its top. Without either the app would fail
+    later in a confusing way (``db upgrade`` finds no revisions, every page silently in English), so it
+    refuses to start with a message that says what is missing.
+    """
+    package_dir = package_dir or PACKAGE_DIR
+    project_root = project_root or PROJECT_ROOT
+    found: dict[str, Path] = {}
+    for name, bundled in DATA_DIRS.items():
+        candidates = [package_dir / bundled]
+        if (project_root / "pyproject.toml").is_file():
+            candidates.append(project_root / name)
+        usable = [path for path in candidates if _is_complete(name, path)]
+        if not usable:
+            looked = ", ".join(str(path) for path in candidates)
+            raise DeploymentError(
+                f"advocacy cannot start: the {name} folder is missing or incomplete (looked in {looked}). "
+                f"{_HOW_TO_FIX[name]}"
+            )
+        found[name] = usable[0]
+    return found
+
+
+_HOW_TO_FIX = {
+    "migrations": "An installed advocacy must come from a wheel built by `pip install .` or "
+    "`python -m build` in a checkout, which copies migrations/ into the package.",
+    "translations": "Compile the catalogs (`pybabel compile -d translations`) and rebuild the wheel; without "
+    "them every page would silently be in English.",
+}
+
+
+def _is_complete(name: str, path: Path) -> bool:
+    if name == "migrations":
+        return (path / "env.py").is_file() and (path / "versions").is_dir()
+    # every language we offer besides English needs its compiled catalog
+    return all(
+        (path / locale / "LC_MESSAGES" / "messages.mo").is_file()
+        for locale in i18n.SUPPORTED_LOCALES
+        if locale != i18n.DEFAULT_LOCALE
+    )
+
+
 def create_app(config: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
     config = dict(config or {})
+    folders = data_dirs()
     settings = settings or load_settings(instance_path=config.pop("INSTANCE_PATH", None))
     app = Flask(__name__, instance_path=str(settings.instance_path), instance_relative_config=True)
     app.config.update(
@@ -66,10 +123,13 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
         MAX_FORM_MEMORY_SIZE=MAX_BODY_BYTES,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # behind a TLS-terminating proxy the app sees http: the base URL says what browsers use
         SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
+        # a request for any other Host gets 400 (Flask checks it while routing)
+        TRUSTED_HOSTS=allowed_hosts(settings.base_url, settings.extra_hosts),
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_SSL_STRICT=False,
-        BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
+        BABEL_TRANSLATION_DIRECTORIES=str(folders["translations"]),
         RATELIMIT_STORAGE_URI=_limiter_storage(settings.broker_url),
         RATELIMIT_HEADERS_ENABLED=False,
         RATELIMIT_ENABLED=settings.rate_limits,
@@ -84,11 +144,22 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     )
     app.config.update(config)
     app.extensions["advocacy.settings"] = settings
+    # first of all before_request functions: no extension or view sees such a request
+    app.before_request(_refuse_control_characters)
+    if settings.trusted_proxies:
+        # The client's address and scheme come from the last N X-Forwarded-For/-Proto hops (what our own
+        # proxies appended), so rate limits count signers, not the proxy. X-Forwarded-Host is never
+        # believed: a proxy that does not set it would pass the client's through, defeating the host
+        # check; the proxy passes the real Host header instead (proxy_set_header Host $host).
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies, x_host=0, x_port=0,
+            x_prefix=0,
+        )
     app.extensions["advocacy.keyring"] = Keyring(settings.data_keys, settings.blind_index_key)
 
     features = [make(settings) for make in FEATURES]
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    migrate.init_app(app, db, directory=str(folders["migrations"]))
     csrf.init_app(app)
     babel.init_app(app, default_locale=i18n.DEFAULT_LOCALE, locale_selector=i18n.select_locale)
     limiter.init_app(app)
@@ -125,6 +196,37 @@ def _register_features(app: Flask, settings: Settings, features: list[Feature]) 
     app.extensions["advocacy.embedded_start_hooks"] = tuple(
         hook for feature in features for hook in feature.on_embedded_start
     )
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+
+
+def allowed_hosts(base_url: str, extra_hosts: tuple[str, ...] = ()) -> list[str]:
+    """The Host names the site answers: the base URL's, the extra ones, and all names of a loopback one."""
+    base_host = urlsplit(base_url).hostname
+    hosts = [base_host] if base_host else []
+    if base_host in LOOPBACK_HOSTS:
+        hosts.extend(LOOPBACK_HOSTS)
+    hosts.extend(extra_hosts)
+    return list(dict.fromkeys(hosts))
+
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def has_control_characters(value: str) -> bool:
+    return _CONTROL_CHARACTERS.search(value) is not None
+
+
+def _refuse_control_characters() -> None:
+    """No link of ours puts control characters in a path or a query parameter: 400, before they reach a
+    redirect (a newline in a Location header), a database (PostgreSQL refuses NUL in text) or a cookie."""
+    if has_control_characters(request.path) or any(
+        has_control_characters(key) or has_control_characters(value) for key, value in request.args.items(multi=True)
+    ):
+        abort(400)
+
+
 
 
 def engine_options(url: str) -> dict[str, Any]:
@@ -224,6 +326,11 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> tuple[str, int]:
         return render_error(400, _("This form has expired. Please go back, reload the page and try again."))
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(error: SecurityError) -> Response:
+        # a Host that is not ours (TRUSTED_HOSTS): no URL can be built for it, so no page with links
+        return Response(messages[400](), status=400, mimetype="text/plain")
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> tuple[str, int]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
+from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+
+from advocacy.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +21,7 @@ def _create_app() -> Flask:
     try:
         return create_app()
     except ConfigError as exc:
-        # settings an operator must fix: say what, without a traceback
+        # settings an operator must fix, or an incomplete installation: say what, without a traceback
         raise click.ClickException(str(exc)) from None
 
 
@@ -46,13 +48,16 @@ def serve_command(host: str, port: int, threads: int, demo: bool) -> None:
     """Run the site with a production WSGI server (waitress)."""
     import waitress
 
+    from advocacy import allowed_hosts
     from advocacy.worker import EmbeddedWorker
 
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    if not os.environ.get("ADVOCACY_BASE_URL"):
+    settings: Settings = app.extensions["advocacy.settings"]
+    if not settings.base_url_configured:
         # links in emails must reach this server: without a configured base URL, it is where we listen
         shown_host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
         app.config["BASE_URL"] = f"http://{shown_host}:{port}"
+        app.config["TRUSTED_HOSTS"] = allowed_hosts(app.config["BASE_URL"], settings.extra_hosts)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _upgrade_database(app)
     if demo:
@@ -65,10 +70,29 @@ def serve_command(host: str, port: int, threads: int, demo: bool) -> None:
         worker.start()
     click.echo(f"advocacy is listening on http://{host}:{port}/ (links in emails use {app.config['BASE_URL']})")
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="advocacy", clear_untrusted_proxy_headers=True)
+        waitress.serve(app, host=host, port=port, threads=threads, ident="advocacy", **waitress_proxy_options(settings))
     finally:
         if worker is not None:
             worker.stop()
+
+
+def waitress_proxy_options(settings: Settings) -> dict[str, Any]:
+    """Waitress believes X-Forwarded-For/-Proto only with ADVOCACY_TRUSTED_PROXIES, the last N hops of them.
+
+    The other forwarded headers (X-Forwarded-Host, -Port, -By, Forwarded) are always removed before the
+    app sees them: the Host a request is checked against is the one the proxy passes on. The app's
+    ProxyFix (create_app) reads the same hops, so gunicorn deployments behave the same way.
+    """
+    if not settings.trusted_proxies:
+        return {"clear_untrusted_proxy_headers": True}
+    return {
+        # waitress cannot know the proxy's address for us: it is whoever connects, so bind to a private
+        # address or a firewalled port when trusting proxies
+        "trusted_proxy": "*",
+        "trusted_proxy_count": settings.trusted_proxies,
+        "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
+        "clear_untrusted_proxy_headers": True,
+    }
 
 
 @click.command("worker")

@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 SECRETS_FILE = "secrets.json"
 
@@ -43,6 +44,12 @@ class Settings:
     secret_key_fallbacks: tuple[str, ...] = ()
     # per-country counts below this are shown to the public as "fewer than N"; 0 or 1 shows every count
     min_public_count: int = 10
+    # False when ADVOCACY_BASE_URL was not given: `advocacy serve` then links to where it listens
+    base_url_configured: bool = True
+    # reverse proxies in front of the app whose X-Forwarded-For/-Proto hops are believed; 0: headers ignored
+    trusted_proxies: int = 0
+    # host names served besides the base URL's (an onion address, a second domain); others get 400
+    extra_hosts: tuple[str, ...] = ()
 
     @property
     def mail_dir(self) -> Path:
@@ -150,6 +157,30 @@ def _number(env: dict[str, str], name: str, default: float) -> float:
     return value
 
 
+def _parse_trusted_proxies(value: str) -> int:
+    try:
+        count = int(value.strip())
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ConfigError(f"ADVOCACY_TRUSTED_PROXIES must be a number of proxies (0, 1, 2…), not {value!r}")
+    return count
+
+
+def parse_hosts(spec: str) -> tuple[str, ...]:
+    """``a.example.org, http://xyz.onion`` -> ("a.example.org", "xyz.onion"): host names, no scheme or port."""
+    hosts: list[str] = []
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        host = urlsplit(part if "://" in part else f"//{part}").hostname
+        if not host:
+            raise ConfigError(f"ADVOCACY_EXTRA_HOSTS: {part!r} is not a host name")
+        hosts.append(host)
+    return tuple(hosts)
+
+
 def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
     """Settings from the environment. The embedded SQLite default generates its own secrets into the instance
     folder; any other database refuses to start without them, so that every host shares the same keys."""
@@ -189,6 +220,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
         "broker_url": env.get("ADVOCACY_BROKER_URL") or None,
         "smtp_url": env.get("ADVOCACY_SMTP_URL") or None,
         "base_url": (env.get("ADVOCACY_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        "base_url_configured": bool(env.get("ADVOCACY_BASE_URL")),
         "secret_key": secret_key,
         "secret_key_fallbacks": fallbacks,
         "data_keys": data_keys,
@@ -203,6 +235,10 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
         values["min_public_count"] = max(int(_number(env, "ADVOCACY_MIN_PUBLIC_COUNT", 10)), 0)
     if env.get("ADVOCACY_SITE_NAME", "").strip():
         values["site_name"] = env["ADVOCACY_SITE_NAME"].strip()
+    if env.get("ADVOCACY_TRUSTED_PROXIES", "").strip():
+        values["trusted_proxies"] = _parse_trusted_proxies(env["ADVOCACY_TRUSTED_PROXIES"])
+    if env.get("ADVOCACY_EXTRA_HOSTS"):
+        values["extra_hosts"] = parse_hosts(env["ADVOCACY_EXTRA_HOSTS"])
     if env.get("ADVOCACY_MAIL_FROM"):
         values["mail_from"] = env["ADVOCACY_MAIL_FROM"]
     values.update(overrides)

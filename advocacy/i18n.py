@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import pycountry
 from babel import Locale
-from flask import Flask, Response, has_request_context, request
+from flask import Flask, Response, current_app, has_request_context, request
 from flask_babel import get_locale, refresh
 
 SUPPORTED_LOCALES = ("en", "uk", "ru")
@@ -111,5 +111,6 @@ def init_app(app: Flask) -> None:
 
 
 def remember_locale(response: Response, locale: str) -> None:
+    # Secure like the session cookie: whenever the base URL is https, even if a proxy speaks http to us
     response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
-                        secure=request.is_secure)
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])

@@ -128,7 +128,10 @@ def test_campaign_and_session_feeds(client, make_event):
 
 def test_links_come_from_the_base_url_not_the_host_header(client, make_event):
     event = make_event()
-    response = client.get("/events/feed.ics", base_url="http://attacker.example")
+    # a foreign Host is refused outright (tests/test_proxy.py); a second name of the site (the test client's
+    # localhost) or a forwarded host changes no link
+    assert client.get("/events/feed.ics", base_url="http://attacker.example").status_code == 400
+    response = client.get("/events/feed.ics", headers={"X-Forwarded-Host": "attacker.example"})
     parsed = parse(response)
     assert by_uid(parsed)[event.uid].url.value == f"https://petitions.test/events/{event.id}"
     assert "attacker" not in response.get_data(as_text=True)
