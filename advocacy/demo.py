@@ -226,26 +226,31 @@ def _demo_address(slug: str, number: int) -> str:
 
 
 def load_demo(seed: int = 2025) -> str:
-    campaign = petitions.upsert_campaign(CAMPAIGN["slug"], name=CAMPAIGN["name"],
-                                         description=CAMPAIGN["description"],
-                                         website=CAMPAIGN["website"],
-                                         languages=["en", "uk", "ru"])
-    targets = {
-        slug: petitions.upsert_target(slug, name=name, country=country, languages=languages, website=website,
-                                      data_sharing=DataSharing.NAMES)
-        for slug, country, languages, website, name in TARGETS
-    }
+    """Create and publish what is not there yet; what is there already is left as it is."""
+    campaign = petitions.find_campaign(CAMPAIGN["slug"]) or petitions.create_campaign(
+        CAMPAIGN["slug"], name=CAMPAIGN["name"], description=CAMPAIGN["description"], website=CAMPAIGN["website"],
+        languages=["en", "uk", "ru"])
+    petitions.publish_campaign(campaign.id)
+    targets = {}
+    for slug, country, languages, website, name in TARGETS:
+        target = petitions.find_target(slug) or petitions.create_target(
+            slug, name=name, country=country, languages=languages, website=website, data_sharing=DataSharing.NAMES)
+        targets[slug] = petitions.publish_target(target.id)
     now = utcnow()
     created: dict[str, Petition] = {}
     for position, spec in enumerate(PETITIONS):
-        created[spec["slug"]] = petitions.upsert_petition(
-            spec["slug"], campaign=campaign, title=spec["title"], summary=spec["summary"],
-            body=spec["body"], targets=[targets[t] for t in spec["targets"]],
-            goal=spec["goal"], country_goals=spec["country_goals"],
-            closes_at=now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=365),
-            position=position,
-        )
-    db.session.flush()
+        try:
+            petition = petitions.get_petition(spec["slug"], include_drafts=True)
+        except petitions.PetitionNotFound:
+            petition = petitions.create_petition(
+                spec["slug"], campaign_id=campaign.id, title=spec["title"], summary=spec["summary"],
+                body=spec["body"], target_ids=[targets[t].id for t in spec["targets"]],
+                goal=spec["goal"], country_goals=spec["country_goals"],
+                closes_at=now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=365),
+                position=position,
+            )
+            petitions.publish_petition(petition.id)
+        created[spec["slug"]] = petition
     load_demo_events(campaign, created)
 
     rng = random.Random(seed)

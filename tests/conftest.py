@@ -227,32 +227,54 @@ def mailbox(app: Flask) -> Callable[[], list[SentMail]]:
     return read
 
 
+def published_campaign_and_target() -> tuple[Any, Any]:
+    """The People First campaign and the Bundestag as a target, created and published once."""
+    from advocacy.petitions import services
+
+    campaign = services.find_campaign("people-first") or services.create_campaign(
+        "people-first", name={"en": "People First", "uk": "Люди передусім"}, description={"en": "Free them all"},
+        languages=["en", "uk", "ru"])
+    target = services.find_target("bundestag") or services.create_target(
+        "bundestag", name={"en": "German Bundestag", "uk": "Бундестаг Німеччини"}, country="DE", languages=["de"])
+    return services.publish_campaign(campaign.id), services.publish_target(target.id)
+
+
 @pytest.fixture
 def make_petition(ctx: None) -> Callable[..., Any]:
-    """A factory: an open petition with one target, in a campaign, committed."""
+    """A factory: a petition with one target, in a campaign, published (or as ``status`` says), committed."""
     from advocacy.petitions import services
+    from advocacy.petitions.models import PetitionStatus
 
     counter = {"n": 0}
 
     def create(**overrides: Any) -> Any:
         counter["n"] += 1
         n = counter["n"]
-        campaign = services.upsert_campaign("people-first", name={"en": "People First", "uk": "Люди передусім"},
-                                            description={"en": "Free them all"}, languages=["en", "uk", "ru"])
-        target = services.upsert_target("bundestag", name={"en": "German Bundestag", "uk": "Бундестаг Німеччини"},
-                                        country="DE", languages=["de"])
+        campaign, target = published_campaign_and_target()
+        status = overrides.pop("status", PetitionStatus.OPEN)
+        closes_at = overrides.pop("closes_at", None)
         values: dict[str, Any] = {
-            "campaign": campaign,
+            "campaign_id": campaign.id,
             "title": {"en": f"Free them all {n}", "uk": f"Звільніть усіх {n}", "ru": f"Освободите всех {n}"},
             "summary": {"en": "Release every captive."},
             "body": {"en": "First paragraph.\n\nSecond paragraph.", "uk": "Перший абзац."},
-            "targets": [target],
+            "target_ids": [target.id],
             "goal": 100,
             "country_goals": {"UA": 50},
         }
         slug = overrides.pop("slug", f"petition-{n}")
+        try:  # asked for by slug again: the one made before
+            return services.get_petition(slug, include_drafts=True)
+        except services.PetitionNotFound:
+            pass
         values.update(overrides)
-        petition = services.upsert_petition(slug, **values)
+        petition = services.create_petition(slug, **values)
+        if status != PetitionStatus.DRAFT:
+            services.publish_petition(petition.id)
+        if closes_at is not None:  # a date already passed closes the petition by date
+            services.update_petition(petition.id, version=petition.version, closes_at=closes_at)
+        if status == PetitionStatus.CLOSED:
+            services.close_petition(petition.id)
         db.session.commit()
         return petition
 

@@ -21,6 +21,13 @@ class Campaign(db.Model):  # type: ignore[name-defined]
     website: Mapped[str | None] = mapped_column(String(200))
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None while a draft; petitions can only be published in a published campaign
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # bumped by every change (the services do it, so a change to targets alone counts too): an edit names
+    # the version it was made on, and the UPDATE of a stale one matches no row
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     petitions: Mapped[list[Petition]] = relationship(back_populates="campaign", order_by="Petition.position")
 
@@ -48,6 +55,10 @@ class Target(db.Model):  # type: ignore[name-defined]
         Enum(DataSharing, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
         default=DataSharing.NAMES,
     )
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     def display_name(self, locale: str | None = None) -> str:
         return localized(self.name, locale)
@@ -89,6 +100,9 @@ class Petition(db.Model):  # type: ignore[name-defined]
     # names, emails and postcodes of the signatures are erased this many days after the petition closed
     retention_days: Mapped[int] = mapped_column(default=180, server_default="180")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     campaign: Mapped[Campaign] = relationship(back_populates="petitions")
     targets: Mapped[list[Target]] = relationship(secondary=petition_targets, order_by="Target.id")

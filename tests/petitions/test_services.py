@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from advocacy.dbtypes import utcnow
 from advocacy.extensions import db
-from advocacy.petitions.models import PetitionStatus
+from advocacy.petitions import services
+from advocacy.petitions.models import Campaign, DataSharing, Petition, PetitionStatus, Target
 from advocacy.petitions.services import PetitionNotFound, get_petition, public_petitions
 
 
@@ -83,3 +85,132 @@ def test_closing_dates_are_kept_in_utc(make_petition):
     assert found.id == petition.id
     assert found.closes_at == closes_at
     assert found.closes_at.utcoffset() == timedelta(0)
+
+
+# --- create, update, publish ----------------------------------------------------------------------------
+
+def _campaign_and_target() -> tuple[Campaign, Target]:
+    campaign = services.create_campaign("free-them-all", name={"en": "Free them all", "uk": "Звільніть усіх"},
+                                        languages=["en", "uk"])
+    target = services.create_target("sejm", name={"en": "Sejm of the Republic of Poland"}, country="pl")
+    return campaign, target
+
+
+def test_a_new_petition_is_a_draft_nobody_sees_until_it_is_published(ctx, client):
+    campaign, target = _campaign_and_target()
+    petition = services.create_petition("free-civilians-pl", campaign_id=campaign.id,
+                                        title={"en": "Free the civilians"}, target_ids=[target.id])
+    db.session.commit()
+    assert petition.status == PetitionStatus.DRAFT
+    assert petition.version == 1
+    assert client.get("/p/free-civilians-pl").status_code == 404
+    assert client.get("/api/v1/petitions/free-civilians-pl").status_code == 404
+
+    # its campaign and target are drafts too: it cannot go public before them
+    with pytest.raises(services.NotPublishable, match=r"campaign is not published.*target is not published"):
+        services.publish_petition(petition.id)
+    services.publish_campaign(campaign.id)
+    services.publish_target(target.id)
+    assert target.country == "PL"
+    opened = services.publish_petition(petition.id)
+    db.session.commit()
+    assert opened.status == PetitionStatus.OPEN
+    assert opened.version == 2
+    assert client.get("/p/free-civilians-pl").status_code == 200
+    # publishing again changes nothing, not even the version
+    assert services.publish_petition(petition.id).version == 2
+
+
+def test_a_stale_edit_is_refused_and_changes_nothing(ctx, make_petition):
+    petition = make_petition(slug="edited")
+    read_by_both = petition.version
+    services.update_petition(petition.id, version=read_by_both, title={"en": "Organiser A's title"}, goal=500)
+    db.session.commit()
+    with pytest.raises(services.StaleEdit, match=f"version {read_by_both + 1}") as refused:
+        services.update_petition(petition.id, version=read_by_both, title={"en": "Organiser B's title"})
+    assert refused.value.current_version == read_by_both + 1
+    db.session.rollback()
+    db.session.expire_all()
+    stored = services.get_petition("edited")
+    assert stored.title == {"en": "Organiser A's title"}
+    assert stored.goal == 500
+    # editing the version just read works, and a change of targets alone counts as a change
+    target = services.publish_target(services.create_target("ep", name={"en": "European Parliament"},
+                                                            country=None).id)
+    services.update_petition(petition.id, version=stored.version, target_ids=[target.id])
+    db.session.commit()
+    assert [t.slug for t in services.get_petition("edited").targets] == ["ep"]
+    assert services.get_petition("edited").version == read_by_both + 2
+
+
+def test_an_edit_that_loses_a_race_with_another_process_is_refused(app, ctx, make_petition):
+    petition = make_petition(slug="raced")
+    version = petition.version
+    # another organiser's change commits between our read and our write
+    with app.app_context():
+        other = db.session.get(Petition, petition.id)
+        services.update_petition(other.id, version=other.version, goal=7)
+        db.session.commit()
+        db.session.remove()
+    with pytest.raises(services.StaleEdit):
+        services.update_petition(petition.id, version=version, goal=9)
+    db.session.rollback()
+    assert db.session.get(Petition, petition.id).goal == 7
+
+
+def test_services_flush_and_the_caller_commits(ctx):
+    campaign, _target = _campaign_and_target()
+    assert campaign.id is not None  # flushed: the caller can use the id in the same transaction
+    db.session.rollback()
+    assert services.find_campaign("free-them-all") is None
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [
+    ({"slug": "Not A Slug"}, "slug"),
+    ({"title": {}}, "title"),
+    ({"title": {"xx": "Unknown language"}}, "title"),
+    ({"goal": -1}, "goal"),
+    ({"country_goals": {"ZZ": 5}}, "country_goals"),
+    ({"retention_days": 0}, "retention_days"),
+    ({"target_ids": [999_999]}, "targets"),
+])
+def test_bad_input_is_refused_with_the_field_and_nothing_is_stored(ctx, kwargs, field):
+    campaign, target = _campaign_and_target()
+    values = {"slug": "fine-slug", "campaign_id": campaign.id, "title": {"en": "Fine"}, "target_ids": [target.id],
+              **kwargs}
+    with pytest.raises(services.Rejected) as rejected:
+        services.create_petition(values.pop("slug"), **values)
+    assert list(rejected.value.errors) == [field]
+    assert db.session.scalar(select(Petition.id).where(Petition.slug == "fine-slug")) is None
+
+
+def test_a_taken_slug_is_refused(ctx, make_petition):
+    make_petition(slug="taken")
+    campaign = services.find_campaign("people-first")
+    with pytest.raises(services.Rejected, match="'taken' is taken"):
+        services.create_petition("taken", campaign_id=campaign.id, title={"en": "Again"})
+
+
+def test_closing_stops_signing_and_starts_the_retention_clock(ctx, make_petition):
+    petition = make_petition(slug="to-close")
+    closed = services.close_petition(petition.id)
+    db.session.commit()
+    assert closed.status == PetitionStatus.CLOSED
+    assert not closed.is_open()
+    assert closed.closes_at is not None
+    assert closed.closes_at <= utcnow()
+    with pytest.raises(services.NotPublishable, match="cannot be opened again"):
+        services.publish_petition(petition.id)
+
+
+def test_campaigns_and_targets_are_edited_on_a_version_too(ctx):
+    campaign, target = _campaign_and_target()
+    services.update_campaign(campaign.id, version=1, name={"en": "Free them all!"})
+    services.update_target(target.id, version=1, data_sharing=DataSharing.COUNTS_ONLY)
+    db.session.commit()
+    with pytest.raises(services.StaleEdit):
+        services.update_campaign(campaign.id, version=1, website="https://example.org")
+    with pytest.raises(services.StaleEdit):
+        services.update_target(target.id, version=1, country="DE")
+    db.session.rollback()
+    assert services.find_target("sejm").country == "PL"

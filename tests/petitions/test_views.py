@@ -8,16 +8,17 @@ from advocacy import cache
 from advocacy.extensions import db
 from advocacy.petitions import services
 from advocacy.tallies import services as tallies
+from tests.conftest import published_campaign_and_target
 from tests.signatures.test_views import TOKEN_RE
 
 
 def open_petition_outside_any_context(app) -> str:
     """No app context stays open around the requests: each request gets its own, as in production."""
     with app.app_context():
-        campaign = services.upsert_campaign("c", name={"en": "C"}, description={})
-        target = services.upsert_target("t", name={"en": "T"}, country=None)
-        services.upsert_petition("shared", campaign=campaign, title={"en": "Shared", "uk": "Спільна"}, summary={},
-                                 body={}, targets=[target])
+        campaign, target = published_campaign_and_target()
+        petition = services.create_petition("shared", campaign_id=campaign.id,
+                                            title={"en": "Shared", "uk": "Спільна"}, target_ids=[target.id])
+        services.publish_petition(petition.id)
         db.session.commit()
         db.session.remove()
     return "shared"
