@@ -59,3 +59,20 @@ def clear_all() -> None:
     """Forget everything every cache of this process holds (after loading data, and between tests)."""
     for cache in list(_all):
         cache.clear()
+
+
+# What an anonymous reader's session may hold: a CSRF token, nothing about who they are.
+ANONYMOUS_SESSION_KEYS = frozenset({"csrf_token"})
+
+
+def anonymous_reader() -> bool:
+    """True unless the session holds more than a CSRF token (a login, a flashed message)."""
+    from flask import session
+
+    return set(session).issubset(ANONYMOUS_SESSION_KEYS)
+
+
+def shared_seconds(seconds: float) -> float:
+    """How long the page for this request may be shared with other readers: ``seconds`` for an anonymous
+    reader, 0 for anyone else, whose page is theirs alone."""
+    return seconds if anonymous_reader() else 0.0

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app
 from flask.wrappers import Response
 
-from advocacy.cache import TTLCache
+from advocacy.cache import TTLCache, anonymous_reader, shared_seconds
 from advocacy.i18n import country_name, current_locale
 from advocacy.petitions import services
 from advocacy.petitions.models import Petition
@@ -37,11 +37,16 @@ _answers: TTLCache[bytes] = TTLCache(maxsize=512)
 
 
 def _shared(key: tuple[str, ...], build: Callable[[], dict[str, Any]]) -> Response:
-    body = _answers.get_or_make(key, float(current_app.config["PAGE_CACHE_SECONDS"]),
+    seconds = shared_seconds(float(current_app.config["PAGE_CACHE_SECONDS"]))
+    body = _answers.get_or_make(key, seconds,
                                 lambda: json.dumps(build(), ensure_ascii=False).encode())
     response = Response(body, mimetype="application/json")
-    response.cache_control.public = True
-    response.cache_control.max_age = 5
+    if anonymous_reader():
+        response.cache_control.public = True
+        response.cache_control.max_age = 5
+    else:
+        response.cache_control.private = True
+        response.cache_control.no_store = True
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 

@@ -7,7 +7,7 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from advocacy import has_control_characters
-from advocacy.cache import TTLCache
+from advocacy.cache import TTLCache, shared_seconds
 from advocacy.events import services as events
 from advocacy.extensions import csrf, db, limiter
 from advocacy.i18n import current_locale, normalize_locale, remember_locale
@@ -61,7 +61,7 @@ def _shared_petition_page(slug: str) -> str:
 def show(slug: str) -> tuple[str, int] | WerkzeugResponse:
     if request.method == "GET":
         key = (slug, current_locale(), request.query_string)
-        page = _page_cache.get_or_make(key, float(current_app.config["PAGE_CACHE_SECONDS"]),
+        page = _page_cache.get_or_make(key, shared_seconds(float(current_app.config["PAGE_CACHE_SECONDS"])),
                                        lambda: _shared_petition_page(slug))
         return page.replace(_TOKEN_PLACEHOLDER, generate_csrf()), 200
     petition = _petition_or_404(slug)

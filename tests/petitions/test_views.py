@@ -137,3 +137,31 @@ def test_shared_page_hides_small_counts_too(app, make_petition):
     finally:
         app.config["PAGE_CACHE_SECONDS"] = 0
         cache.clear_all()
+
+
+def test_a_signed_in_reader_never_gets_the_shared_copy(app):
+    """The shared few-second copy is for anonymous readers: a page for someone with a login session (a header
+    with their name, a flashed message) must never be served to anybody else, nor a stale one to them."""
+    slug = open_petition_outside_any_context(app)
+    app.config["PAGE_CACHE_SECONDS"] = 60
+    try:
+        anonymous, signed_in = app.test_client(), app.test_client()
+        with signed_in.session_transaction() as session:
+            session["user_id"] = 1  # what a login will put there
+        assert "Shared" in anonymous.get(f"/p/{slug}").get_data(as_text=True)
+        assert "Shared" in anonymous.get(f"/api/v1/petitions/{slug}").get_data(as_text=True)
+        with app.app_context():
+            petition = services.get_petition(slug)
+            services.update_petition(petition.id, version=petition.version, title={"en": "Renamed"})
+            db.session.commit()
+            db.session.remove()
+        # the anonymous copy is kept for its few seconds; the signed-in reader gets a fresh page and answer
+        assert "Renamed" not in anonymous.get(f"/p/{slug}").get_data(as_text=True)
+        assert "Renamed" in signed_in.get(f"/p/{slug}").get_data(as_text=True)
+        answer = signed_in.get(f"/api/v1/petitions/{slug}")
+        assert answer.get_json()["title"] == "Renamed"
+        assert "no-store" in answer.headers["Cache-Control"]
+        assert "public" in anonymous.get(f"/api/v1/petitions/{slug}").headers["Cache-Control"]
+    finally:
+        app.config["PAGE_CACHE_SECONDS"] = 0
+        cache.clear_all()
