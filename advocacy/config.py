@@ -203,6 +203,10 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
                 f"{', '.join(missing)} must be set (or {missing[0]}_FILE) outside the embedded SQLite mode, the same "
                 "on every host; `advocacy keys generate` prints a fresh set"
             )
+        if not (env.get("ADVOCACY_SMTP_URL") or "").strip():
+            # .eml files hold signers' addresses in clear: only the embedded mode writes them, on its own disk
+            raise ConfigError("ADVOCACY_SMTP_URL must be set outside the embedded SQLite mode (mail is written "
+                              "to .eml files only in the embedded mode)")
         secret_key = str(given["ADVOCACY_SECRET_KEY"])
         data_keys_spec = str(given["ADVOCACY_DATA_KEYS"])
         blind_key = str(given["ADVOCACY_BLIND_INDEX_KEY"])

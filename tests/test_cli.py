@@ -66,6 +66,7 @@ def test_secrets_are_generated_once_and_kept(tmp_path):
 
 
 PRODUCTION_SECRETS = {
+    "ADVOCACY_SMTP_URL": "smtp://mail.internal:587?starttls=1",
     "ADVOCACY_SECRET_KEY": "s" * 40,
     "ADVOCACY_DATA_KEYS": "new:" + "Y" * 43 + "=,old:" + "Z" * 43 + "=",
     "ADVOCACY_BLIND_INDEX_KEY": "B" * 43 + "=",
@@ -88,7 +89,7 @@ def test_environment_overrides_the_defaults(tmp_path):
 
 
 @pytest.mark.parametrize("missing", sorted(PRODUCTION_SECRETS))
-def test_production_refuses_to_start_without_each_secret(tmp_path, missing):
+def test_production_refuses_to_start_without_each_required_setting(tmp_path, missing):
     env = {"ADVOCACY_DATABASE_URL": "postgresql+psycopg://u@db/advocacy", **PRODUCTION_SECRETS}
     del env[missing]
     with pytest.raises(ConfigError, match=missing):
@@ -100,6 +101,9 @@ def test_production_refuses_to_start_without_each_secret(tmp_path, missing):
 def test_secrets_can_come_from_files(tmp_path):
     env = {"ADVOCACY_DATABASE_URL": "postgresql+psycopg://u@db/advocacy"}
     for name, value in PRODUCTION_SECRETS.items():
+        if name == "ADVOCACY_SMTP_URL":
+            env[name] = value
+            continue
         path = tmp_path / name.lower()
         path.write_text(value + "\n")  # as a secret store writes it
         env[f"{name}_FILE"] = str(path)
@@ -125,7 +129,8 @@ def test_key_lengths_are_checked(tmp_path, name, value, message):
 
 def test_the_command_says_what_is_missing(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ADVOCACY_")}
-    env.update(ADVOCACY_DATABASE_URL="postgresql+psycopg://u@127.0.0.1:1/none", ADVOCACY_INSTANCE_PATH=str(tmp_path))
+    env.update(ADVOCACY_DATABASE_URL="postgresql+psycopg://u@127.0.0.1:1/none", ADVOCACY_INSTANCE_PATH=str(tmp_path),
+               ADVOCACY_SMTP_URL="smtp://127.0.0.1:1")
     result = subprocess.run([sys.executable, "-m", "advocacy", "db", "current"], env=env, capture_output=True,
                             text=True, timeout=60, check=False)
     assert result.returncode != 0
