@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import collections
 import contextlib
 import html
@@ -608,6 +609,12 @@ def benchmark(args: argparse.Namespace, workdir: Path, processes: Processes,
     })
     if database_url:
         env["ADVOCACY_DATABASE_URL"] = database_url
+        # outside the embedded mode the app takes its keys from the environment, the same in every process
+        env.update({
+            "ADVOCACY_SECRET_KEY": secrets.token_urlsafe(48),
+            "ADVOCACY_DATA_KEYS": f"b1:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}",
+            "ADVOCACY_BLIND_INDEX_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        })
     if args.mode == "postgres":
         env["ADVOCACY_BROKER_URL"] = args.redis_url
         flush_redis(args.redis_url)
