@@ -11,7 +11,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from advocacy.outbox.models import OutboxMessage
-from tests.conftest import SentMail, parse_mail
+from tests.conftest import SentMail, parse_mail, wait_for
 from tests.signatures.test_views import TOKEN_RE, sign
 
 
@@ -266,18 +266,6 @@ def test_a_wrong_password_and_an_unreachable_server_are_ours(app):
         assert len(running.sink.messages) == 1
     with pytest.raises(mail.SystemDeliveryError, match="unreachable"):
         mail.SmtpTransport(f"smtp://127.0.0.1:{free_port()}?timeout=2").send(a_message(app))
-
-
-def wait_for(check: Any, timeout: float = 30.0) -> Any:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
 
 
 def outbox_row(app: Any) -> Any:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ from dramatiq import Message
 
 from advocacy import mail
 from advocacy.extensions import limiter
+from tests.conftest import wait_for
 from tests.signatures.test_views import TOKEN_RE
 
 NAME = "Zofia Wyszomirska-Quell"
@@ -23,16 +23,6 @@ EMAIL = "zofia.quell.7731@example.org"
 POSTCODE = "QX-7731"
 CLIENT_ADDRESS = "203.0.113.77"
 PERSONAL = (NAME, "Wyszomirska", EMAIL, "zofia.quell", POSTCODE, CLIENT_ADDRESS)
-
-
-def wait_for(check: Any, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
 
 
 def redis_contents() -> list[bytes]:

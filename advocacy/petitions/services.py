@@ -217,11 +217,16 @@ def update_campaign(campaign_id: int, *, version: int, name: Mapping[str, str] |
     return _edit(campaign, version, lambda: _assign(campaign, values))
 
 
+def _publish(model: type[Campaign] | type[Target], ident: int) -> Any:
+    found = _by_id(model, ident)
+    if found.published_at is None:
+        _edit(found, found.version, lambda: setattr(found, "published_at", utcnow()))
+    return found
+
+
 def publish_campaign(campaign_id: int) -> Campaign:
-    """Make a campaign public (again a no-op if it is)."""
-    campaign = _by_id(Campaign, campaign_id)
-    if campaign.published_at is None:
-        _edit(campaign, campaign.version, lambda: setattr(campaign, "published_at", utcnow()))
+    """Make a campaign public (a no-op if it is)."""
+    campaign: Campaign = _publish(Campaign, campaign_id)
     return campaign
 
 
@@ -268,9 +273,8 @@ def update_target(target_id: int, *, version: int, name: Mapping[str, str] | Non
 
 
 def publish_target(target_id: int) -> Target:
-    target = _by_id(Target, target_id)
-    if target.published_at is None:
-        _edit(target, target.version, lambda: setattr(target, "published_at", utcnow()))
+    """Make a target public: petitions can be addressed to it once it is (a no-op if it is)."""
+    target: Target = _publish(Target, target_id)
     return target
 
 
