@@ -43,7 +43,7 @@ def test_add_change_and_cancel(run):
     moved = [*ADD[:6], "2030-04-01 13:00", "--end", "2030-04-01 14:30", *ADD[9:]]
     changed = run(*moved, "--uid", uid)
     assert changed.exit_code == 0, changed.output
-    assert f"changed {uid} (sequence 1)" in changed.output
+    assert f"changed {uid} (sequence 1, version 3)" in changed.output  # created, published, changed
     event = services.get_event(uid)
     assert event.starts_at.hour == 11  # summer time
     assert count_events() == 1

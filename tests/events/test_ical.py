@@ -9,6 +9,7 @@ import vobject
 
 from advocacy.events import services
 from advocacy.events.models import EventDetails, EventKind
+from advocacy.extensions import db
 from tests.events.conftest import AFTER_SPRING_CHANGE, BEFORE_SPRING_CHANGE, GENEVA
 
 TRICKY = ("Side-event, Room XXII; \"captives\" \\ families\nSecond line — " + "Звільніть усіх полонених " * 6).strip()
@@ -54,6 +55,7 @@ def test_every_event_has_uid_dtstamp_sequence_and_status(client, make_event):
     kept = make_event()
     dropped = make_event(uid="dropped@test")
     services.cancel_event("dropped@test")
+    db.session.commit()
     events = by_uid(parse(client.get("/events/feed.ics")))
     for event in events.values():
         assert event.dtstamp.value.tzinfo is not None
@@ -68,10 +70,12 @@ def test_uid_stays_and_sequence_rises_when_an_event_changes(client, make_event):
     event = make_event(uid="stable@test")
     first = by_uid(parse(client.get("/events/feed.ics")))["stable@test"]
     services.import_ics(io.BytesIO(client.get("/events/feed.ics").data))  # our own feed: nothing changes
+    db.session.commit()
     assert by_uid(parse(client.get("/events/feed.ics")))["stable@test"].sequence.value == "0"
     details = EventDetails(title={"en": "Moved"}, starts_at=AFTER_SPRING_CHANGE,
                                     ends_at=AFTER_SPRING_CHANGE.replace(hour=15), venue="Palais des Nations")
-    services.save_event(details, uid=event.uid)
+    services.update_event(event.uid, details, version=event.version)
+    db.session.commit()
     second = by_uid(parse(client.get("/events/feed.ics")))["stable@test"]
     assert first.sequence.value == "0"
     assert second.sequence.value == "1"

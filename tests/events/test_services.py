@@ -69,14 +69,17 @@ def test_changing_an_event_keeps_its_uid_and_raises_its_sequence(make_event):
     details = EventDetails(title={"en": "Moved to Room XXIV"}, starts_at=BEFORE_SPRING_CHANGE,
                            ends_at=BEFORE_SPRING_CHANGE + timedelta(hours=1), venue="Palais des Nations",
                            room="Room XXIV")
-    changed = services.save_event(details, uid="fixed@test")
+    read = event.version
+    changed = services.update_event("fixed@test", details, version=read)
     assert changed.changed
     assert not changed.created
     assert (changed.event.id, changed.event.uid, changed.event.sequence) == (event.id, "fixed@test", 1)
-    # saving the same details again is no change for calendars
-    again = services.save_event(details, uid="fixed@test")
+    assert changed.event.version == read + 1
+    # saving the same details again is no change for calendars, nor for the version
+    again = services.update_event("fixed@test", details, version=read + 1)
     assert not again.changed
-    assert again.event.sequence == 1
+    assert (again.event.sequence, again.event.version) == (1, read + 1)
+    db.session.commit()
     assert count_events() == 1
 
 
@@ -105,7 +108,8 @@ def test_bad_details_are_refused_and_nothing_is_stored(ctx, change, message):
               "ends_at": BEFORE_SPRING_CHANGE + timedelta(hours=1), "venue": "Palais des Nations"}
     values.update(change)
     with pytest.raises(EventRejected, match=message):
-        services.save_event(EventDetails(**values))
+        services.create_event(EventDetails(**values))
+    db.session.rollback()
     assert count_events() == 0
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from advocacy.events import services
 from advocacy.events.models import EventKind
+from advocacy.extensions import db
 from tests.events.conftest import AFTER_SPRING_CHANGE, BEFORE_SPRING_CHANGE, GENEVA
 
 
@@ -138,6 +139,7 @@ def test_chosen_zone_is_remembered_and_an_unknown_one_refused(client, make_event
 def test_cancelled_event_stays_visible(client, make_event):
     event = make_event(uid="off@test")
     services.cancel_event("off@test")
+    db.session.commit()
     assert "This event has been cancelled." in page(client, f"/events/{event.id}")
     html = page(client, "/events/")
     assert listed(html) == ["off@test"]
