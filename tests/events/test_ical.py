@@ -161,3 +161,19 @@ def test_our_feed_imports_back_unchanged(client, make_event, make_petition):
     feed = client.get("/events/feed.ics").data
     outcome = services.import_ics(io.BytesIO(feed))
     assert outcome.unchanged == [original.uid]
+
+
+def test_a_draft_is_in_no_feed_until_published(client, make_event):
+    shown = make_event(hrc_session=61)
+    draft = make_event(uid="draft@test", draft=True, hrc_session=61)
+    feeds = ["/events/feed.ics", "/events/sessions/61.ics", "/events/campaigns/people-first.ics"]
+    for url in feeds:
+        assert set(by_uid(parse(client.get(url)))) == {shown.uid}, url
+    assert client.get(f"/events/{draft.id}.ics").status_code == 404
+
+    services.publish_event("draft@test")
+    db.session.commit()
+    for url in feeds:
+        assert set(by_uid(parse(client.get(url)))) == {shown.uid, draft.uid}, url
+    published = by_uid(parse(client.get(f"/events/{draft.id}.ics")))[draft.uid]
+    assert published.sequence.value == "0"  # calendars never saw the draft: publishing is no change to them
