@@ -399,3 +399,10 @@ def test_an_import_creates_published_events_and_updates_by_uid(make_event):
     updated = services.get_event("hrc61-civilians@partner.example")
     assert updated.title["en"] == "People first: civilians in captivity"
     assert updated.is_draft  # updating does not publish what an organiser kept back
+
+
+def test_create_refuses_a_uid_already_given(make_event):
+    make_event(uid="taken@test")
+    with pytest.raises(EventRejected, match="already an event"):
+        services.create_event(moved_details(), uid="taken@test")
+    assert services.get_event("taken@test").sequence == 0
