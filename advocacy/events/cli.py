@@ -1,4 +1,7 @@
-"""``advocacy events``: import .ics files, add or change an event, cancel one, list them."""
+"""``advocacy events``: import .ics files, add, change, publish or cancel an event, list them.
+
+The services flush; each command commits once when all went well and rolls back otherwise.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from flask.cli import with_appcontext
 
 from advocacy.events import ical, services
 from advocacy.events.models import EventDetails, EventKind
-from advocacy.events.services import EventNotFound, EventRejected
+from advocacy.events.services import EventNotFound, EventRejected, StaleEdit
+from advocacy.extensions import db
 
 KINDS = click.Choice([k.value for k in EventKind])
 
@@ -38,6 +42,7 @@ def _session(value: str | None) -> int | None:
 
 
 def _fail(rejected: EventRejected) -> None:
+    db.session.rollback()
     for message in rejected.errors:
         click.echo(f"error: {message}", err=True)
     raise click.exceptions.Exit(1)
@@ -72,9 +77,17 @@ def import_command(file: str, locale: str, timezone: str, kind: str, campaign: s
                 stream, default_locale=locale, default_timezone=timezone, default_kind=EventKind(kind),
                 campaign_slug=campaign, petition_slugs=petition, hrc_session=_session(session), country=country,
             )
+            db.session.commit()
         except EventRejected as rejected:
             _fail(rejected)
             return
+        except StaleEdit as stale:
+            db.session.rollback()
+            raise click.ClickException(f"nothing imported: {stale}") from None
+        except BaseException:
+            # a file that fails part-way changes nothing
+            db.session.rollback()
+            raise
     click.echo(f"imported {outcome.total} event(s): {len(outcome.created)} new, {len(outcome.updated)} updated, "
                f"{len(outcome.unchanged)} unchanged")
 
@@ -89,6 +102,9 @@ def _parse_local(value: str, timezone: str, option: str) -> datetime:
 
 @events_group.command("add")
 @click.option("--uid", help="Change the event with this UID instead of adding one (its SEQUENCE goes up).")
+@click.option("--version", "version", type=int,
+              help="With --uid: the version of the event you edit (see 'events list'); refused if it changed since.")
+@click.option("--draft", is_flag=True, help="Add the event as a draft, hidden until 'events publish UID'.")
 @click.option("--title", "titles", multiple=True, required=True, help="Title, e.g. 'Free them all' or 'uk=…'.")
 @click.option("--description", "descriptions", multiple=True, help="Description, per locale like --title.")
 @click.option("--start", required=True, help="Local start at the event: 'YYYY-MM-DD HH:MM'.")
@@ -107,12 +123,17 @@ def _parse_local(value: str, timezone: str, option: str) -> datetime:
 @click.option("--campaign", help="Campaign slug.")
 @click.option("--petition", "petitions", multiple=True, help="Related petition slug (repeatable).")
 @with_appcontext
-def add_command(uid: str | None, titles: tuple[str, ...], descriptions: tuple[str, ...], start: str, end: str,
+def add_command(uid: str | None, version: int | None, draft: bool, titles: tuple[str, ...],
+                descriptions: tuple[str, ...], start: str, end: str,
                 timezone: str, kind: str, venue: str | None, room: str | None, city: str | None,
                 country: str | None, online_url: str | None, session: str | None, organisers: tuple[str, ...],
                 languages: tuple[str, ...], interpretation: tuple[str, ...], campaign: str | None,
                 petitions: tuple[str, ...]) -> None:
-    """Add an event, or replace the details of the event with --uid."""
+    """Add an event (published unless --draft), or replace the details of the event with --uid."""
+    if version is not None and not uid:
+        raise click.UsageError("--version goes with --uid")
+    if draft and uid:
+        raise click.UsageError("--draft is for new events; a changed event keeps its state")
     try:
         if timezone not in ical.known_timezones():
             raise EventRejected([f"“{timezone}” is not a time zone; use an IANA name such as Europe/Zurich."])
@@ -124,16 +145,41 @@ def add_command(uid: str | None, titles: tuple[str, ...], descriptions: tuple[st
             interpretation=interpretation, campaign_slug=campaign, petition_slugs=petitions,
         )
         if uid:
-            services.get_event(uid)
-        outcome = services.save_event(details, uid=uid)
+            # without --version, the version read now: the command is its own reader
+            edited = version if version is not None else services.get_event(uid).version
+            outcome = services.update_event(uid, details, version=edited)
+            event = outcome.event
+            verb = "changed" if outcome.changed else "unchanged"
+        else:
+            event = services.create_event(details)
+            if not draft:
+                services.publish_event(event.uid)
+            verb = "added as a draft" if draft else "added"
+        db.session.commit()
     except EventRejected as rejected:
         _fail(rejected)
         return
     except EventNotFound:
+        db.session.rollback()
         raise click.ClickException(f"no event with UID {uid}") from None
-    event = outcome.event
-    verb = "added" if outcome.created else "changed" if outcome.changed else "unchanged"
-    click.echo(f"{verb} {event.uid} (sequence {event.sequence})")
+    except StaleEdit as stale:
+        db.session.rollback()
+        raise click.ClickException(f"not changed: {stale}") from None
+    click.echo(f"{verb} {event.uid} (sequence {event.sequence}, version {event.version})")
+
+
+@events_group.command("publish")
+@click.argument("uid")
+@with_appcontext
+def publish_command(uid: str) -> None:
+    """Publish a draft: it appears on the public pages and in the feeds. Publishing twice changes nothing."""
+    try:
+        event = services.publish_event(uid)
+        db.session.commit()
+    except EventNotFound:
+        db.session.rollback()
+        raise click.ClickException(f"no event with UID {uid}") from None
+    click.echo(f"published {event.uid}")
 
 
 @events_group.command("cancel")
@@ -143,7 +189,9 @@ def cancel_command(uid: str) -> None:
     """Mark an event cancelled: it stays listed, and calendars that subscribed see it cancelled."""
     try:
         event = services.cancel_event(uid)
+        db.session.commit()
     except EventNotFound:
+        db.session.rollback()
         raise click.ClickException(f"no event with UID {uid}") from None
     click.echo(f"cancelled {event.uid} (sequence {event.sequence})")
 
@@ -151,7 +199,8 @@ def cancel_command(uid: str) -> None:
 @events_group.command("list")
 @with_appcontext
 def list_command() -> None:
-    """Every event with its UID, start in its own zone, and status."""
-    for event in services.all_events():
-        click.echo(f"{event.uid}\t{event.local_start:%Y-%m-%d %H:%M} {event.timezone}\t{event.status.value}\t"
-                   f"{event.display_title('en')}")
+    """Every event, drafts too, with its UID, start in its own zone, status and version."""
+    for event in services.all_events(include_drafts=True):
+        status = f"{event.status.value} (draft)" if event.is_draft else event.status.value
+        click.echo(f"{event.uid}\t{event.local_start:%Y-%m-%d %H:%M} {event.timezone}\t{status}\t"
+                   f"v{event.version}\t{event.display_title('en')}")

@@ -148,7 +148,7 @@ def _after_summer_time(year: int) -> date:
 
 def load_demo_events(campaign: Campaign, petitions_by_slug: dict[str, Petition],
                      today: date | None = None) -> int:
-    """Add or refresh the demo events; returns how many were new. The caller commits."""
+    """Add (published) or refresh the demo events; returns how many were new. The caller commits."""
     session, opening = next_spring_session(today or utcnow().date())
     created = 0
     for spec in EVENTS:
@@ -166,7 +166,15 @@ def load_demo_events(campaign: Campaign, petitions_by_slug: dict[str, Petition],
             interpretation=tuple(spec["interpretation"]), campaign_slug=campaign.slug,
             petition_slugs=tuple(slug for slug in spec["petitions"] if slug in petitions_by_slug),
         )
-        outcome = services.save_event(details, uid=f"demo-{spec['key']}@people-first.demo", commit=False)
-        created += outcome.created
+        uid = f"demo-{spec['key']}@people-first.demo"
+        try:
+            existing = services.get_event(uid)
+        except services.EventNotFound:
+            services.create_event(details, uid=uid)
+            services.publish_event(uid)
+            created += 1
+        else:
+            services.update_event(uid, details, version=existing.version)
+            services.publish_event(uid)
     return created
 

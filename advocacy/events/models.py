@@ -71,6 +71,13 @@ class Event(db.Model):  # type: ignore[name-defined]
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # a draft (None) is seen by organisers only: not on public pages, in feeds or in "upcoming"
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the row's version, raised by SQLAlchemy on every UPDATE; an edit names the version it read and a stale
+    # one is refused. Not the iCalendar SEQUENCE, which only rises on changes calendar apps must notice.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     campaign: Mapped[Campaign | None] = relationship()
     petitions: Mapped[list[Petition]] = relationship(secondary=event_petitions, order_by="Petition.position")
@@ -92,6 +99,10 @@ class Event(db.Model):  # type: ignore[name-defined]
     @property
     def local_end(self) -> datetime:
         return self.ends_at.astimezone(self.zone)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.published_at is None
 
     @property
     def is_cancelled(self) -> bool:

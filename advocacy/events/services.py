@@ -1,6 +1,7 @@
-"""Events: scheduling, changing and cancelling them, importing .ics files, and finding them for pages.
+"""Events: creating, updating, publishing and cancelling them, importing .ics files, and finding them for pages.
 
-Every change that a calendar app should notice raises the event's SEQUENCE; its UID never changes.
+Every change that a calendar app should notice raises the event's SEQUENCE; its UID never changes. Events
+start as drafts, seen only by organisers, until published. The services flush and never commit.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from advocacy.dbtypes import utcnow
 from advocacy.events import ical
@@ -38,6 +40,19 @@ When = Literal["upcoming", "past"]
 
 class EventNotFound(LookupError):
     pass
+
+
+class StaleEdit(RuntimeError):
+    """The event changed since the editor read it; ``current_version`` is its version now (None if unknown)."""
+
+    def __init__(self, current_version: int | None) -> None:
+        if current_version is None:
+            message = "the event was changed by someone else meanwhile; read it again and redo the edit"
+        else:
+            message = (f"the event is at version {current_version} now, not the version edited; "
+                       "read it again and redo the edit")
+        super().__init__(message)
+        self.current_version = current_version
 
 
 class EventRejected(ValueError):
@@ -160,15 +175,9 @@ def new_uid() -> str:
     return f"{uuid.uuid4()}@{host}"
 
 
-def _apply(details: EventDetails, uid: str | None, *, sequence: int = 0) -> SaveOutcome:
-    cleaned, campaign, petitions = _check(details)
-    event = db.session.scalar(select(Event).where(Event.uid == uid)) if uid else None
-    created = event is None
-    if event is None:
-        event = Event(uid=uid or new_uid(), sequence=max(sequence, 0))
-        before = None
-    else:
-        before = _snapshot(event)
+def _write(event: Event, cleaned: EventDetails, campaign: Campaign | None, petitions: list[Petition]) -> bool:
+    """Put checked details on an event; whether anything a calendar app would notice changed."""
+    before = _snapshot(event) if event.id is not None else None
     event.title = dict(cleaned.title)
     event.description = dict(cleaned.description)
     event.starts_at = cleaned.starts_at
@@ -188,27 +197,73 @@ def _apply(details: EventDetails, uid: str | None, *, sequence: int = 0) -> Save
     event.campaign = campaign
     event.campaign_id = campaign.id if campaign is not None else None
     event.petitions = petitions
-    changed = created or before != _snapshot(event)
-    if changed and not created:
+    return before is None or before != _snapshot(event)
+
+
+def _flush() -> None:
+    """Flush the session; a row changed by someone else since it was read is a stale edit."""
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise StaleEdit(None) from exc
+
+
+def _new_event(uid: str | None, cleaned: EventDetails, campaign: Campaign | None, petitions: list[Petition], *,
+               sequence: int, published: bool) -> Event:
+    if uid and db.session.scalar(select(Event.id).where(Event.uid == uid)) is not None:
+        raise EventRejected([_("There is already an event with UID %(uid)s.", uid=uid)])
+    event = Event(uid=uid or new_uid(), sequence=max(sequence, 0))
+    _write(event, cleaned, campaign, petitions)
+    if published:
+        event.published_at = utcnow()
+    db.session.add(event)
+    return event
+
+
+def _update(event: Event, cleaned: EventDetails, campaign: Campaign | None, petitions: list[Petition], *,
+            version: int, sequence: int = 0) -> SaveOutcome:
+    if event.version != version:
+        raise StaleEdit(event.version)
+    changed = _write(event, cleaned, campaign, petitions)
+    if changed:
         event.sequence = max(event.sequence + 1, sequence)
         event.updated_at = utcnow()
-    db.session.add(event)
-    return SaveOutcome(event, created, changed)
+    return SaveOutcome(event, created=False, changed=changed)
 
 
 # ---------------------------------------------------------------- changing
+# Every service here flushes and never commits: the view, command or job that calls it commits once.
 
 
-def save_event(details: EventDetails, *, uid: str | None = None, commit: bool = True) -> SaveOutcome:
-    """Schedule a new event, or replace the details of the event with this UID (raising its SEQUENCE)."""
-    try:
-        outcome = _apply(details, uid)
-        if commit:
-            db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+def create_event(details: EventDetails, *, uid: str | None = None) -> Event:
+    """A new event, as a draft: nobody but organisers sees it until ``publish_event``."""
+    cleaned, campaign, petitions = _check(details)
+    event = _new_event(uid, cleaned, campaign, petitions, sequence=0, published=False)
+    _flush()
+    return event
+
+
+def update_event(uid: str, details: EventDetails, *, version: int) -> SaveOutcome:
+    """Replace the details of the event with this UID, as read at ``version``; raises StaleEdit if it changed since.
+
+    A change that calendar apps must notice raises the SEQUENCE; ``version`` rises with any change.
+    """
+    event = get_event(uid)
+    if event.version != version:
+        raise StaleEdit(event.version)
+    cleaned, campaign, petitions = _check(details)
+    outcome = _update(event, cleaned, campaign, petitions, version=version)
+    _flush()
     return outcome
+
+
+def publish_event(uid: str) -> Event:
+    """Show a draft on the public pages and feeds; publishing a published event changes nothing."""
+    event = get_event(uid)
+    if event.published_at is None:
+        event.published_at = utcnow()
+        _flush()
+    return event
 
 
 def get_event(uid: str) -> Event:
@@ -218,11 +273,13 @@ def get_event(uid: str) -> Event:
     return event
 
 
-def get_event_by_id(event_id: int) -> Event:
-    event = db.session.scalar(
-        select(Event).where(Event.id == event_id)
-        .options(selectinload(Event.petitions), selectinload(Event.campaign))
-    )
+def get_event_by_id(event_id: int, *, include_drafts: bool = False) -> Event:
+    """One event for its page; a draft is not found unless asked for."""
+    query = (select(Event).where(Event.id == event_id)
+             .options(selectinload(Event.petitions), selectinload(Event.campaign)))
+    if not include_drafts:
+        query = query.where(Event.published_at.is_not(None))
+    event = db.session.scalar(query)
     if event is None:
         raise EventNotFound(event_id)
     return event
@@ -235,7 +292,7 @@ def cancel_event(uid: str) -> Event:
         event.status = EventStatus.CANCELLED
         event.sequence += 1
         event.updated_at = utcnow()
-        db.session.commit()
+        _flush()
     return event
 
 
@@ -258,10 +315,12 @@ def import_ics(stream: IO[bytes], *, default_locale: str = "en", default_timezon
                default_kind: EventKind = EventKind.SIDE_EVENT, campaign_slug: str | None = None,
                petition_slugs: Iterable[str] = (), hrc_session: int | None = None,
                country: str | None = None) -> ImportOutcome:
-    """Create or update every event of an .ics file in one transaction, or change nothing at all.
+    """Create or update every event of an .ics file, or refuse the file before changing anything.
 
-    Events are matched by UID, so importing the same file again updates rather than duplicates.
-    The defaults fill in what the file does not say.
+    Events are matched by UID, so importing the same file again updates rather than duplicates: an event
+    we have is updated at the version read here, a new one is created published (a file is an explicit
+    publication; an existing draft stays a draft). The defaults fill in what the file does not say.
+    Nothing is committed: the caller commits on success and rolls back on any failure.
     """
     if default_timezone not in ical.known_timezones():
         raise EventRejected([_("“%(zone)s” is not a time zone; use an IANA name such as Europe/Zurich.",
@@ -281,24 +340,26 @@ def import_ics(stream: IO[bytes], *, default_locale: str = "en", default_timezon
         campaign_slug=item.details.campaign_slug or campaign_slug,
         petition_slugs=tuple(dict.fromkeys((*item.details.petition_slugs, *extra_petitions))),
     )) for item in parsed]
-    outcome = ImportOutcome([], [], [])
+    # every event is checked before any is stored, so a refused file leaves the session as it was
+    checked: list[tuple[ical.ParsedEvent, tuple[EventDetails, Campaign | None, list[Petition]]]] = []
     errors: list[str] = []
-    try:
-        for item, values in details:
-            try:
-                saved = _apply(values, item.uid, sequence=item.sequence)
-            except EventRejected as rejected:
-                errors.extend(f"{item.uid}: {message}" for message in rejected.errors)
-                continue
-            bucket = outcome.created if saved.created else outcome.updated if saved.changed else outcome.unchanged
-            bucket.append(item.uid)
-            db.session.flush()
-        if errors:
-            raise EventRejected(errors)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    for item, values in details:
+        try:
+            checked.append((item, _check(values)))
+        except EventRejected as rejected:
+            errors.extend(f"{item.uid}: {message}" for message in rejected.errors)
+    if errors:
+        raise EventRejected(errors)
+    outcome = ImportOutcome([], [], [])
+    for item, (cleaned, campaign, petitions) in checked:
+        existing = db.session.scalar(select(Event).where(Event.uid == item.uid))
+        if existing is None:
+            _new_event(item.uid, cleaned, campaign, petitions, sequence=item.sequence, published=True)
+            outcome.created.append(item.uid)
+            continue
+        saved = _update(existing, cleaned, campaign, petitions, version=existing.version, sequence=item.sequence)
+        (outcome.updated if saved.changed else outcome.unchanged).append(item.uid)
+    _flush()
     return outcome
 
 
@@ -321,10 +382,15 @@ class EventFilter:
 
 def find_events(filters: EventFilter = EventFilter(), *, when: When | None = None,
                 start: datetime | None = None, end: datetime | None = None, now: datetime | None = None,
-                limit: int | None = None) -> list[Event]:
-    """Events matching the filters: upcoming (not yet over) soonest first, past latest first, or in a window."""
+                limit: int | None = None, include_drafts: bool = False) -> list[Event]:
+    """Events matching the filters: upcoming (not yet over) soonest first, past latest first, or in a window.
+
+    Published events only, unless ``include_drafts`` (for organisers' tools, never for public pages).
+    """
     now = now or utcnow()
     query = select(Event).options(selectinload(Event.campaign), selectinload(Event.petitions))
+    if not include_drafts:
+        query = query.where(Event.published_at.is_not(None))
     if filters.hrc_session is not None:
         query = query.where(Event.hrc_session == filters.hrc_session)
     if filters.kind is not None:
@@ -367,8 +433,8 @@ def upcoming(*, petition_id: int | None = None, campaign_slug: str | None = None
                        now=now, limit=limit)
 
 
-def all_events() -> list[Event]:
-    return find_events()
+def all_events(*, include_drafts: bool = False) -> list[Event]:
+    return find_events(include_drafts=include_drafts)
 
 
 @dataclass(frozen=True)
@@ -433,18 +499,22 @@ class FilterChoices:
 
 
 def filter_choices() -> FilterChoices:
-    """What the filters offer: only values some event has."""
+    """What the filters offer: only values some published event has (a draft gives nothing away)."""
+    published = Event.published_at.is_not(None)
     sessions = db.session.scalars(
-        select(Event.hrc_session).where(Event.hrc_session.is_not(None)).distinct().order_by(Event.hrc_session.desc())
+        select(Event.hrc_session).where(published, Event.hrc_session.is_not(None)).distinct()
+        .order_by(Event.hrc_session.desc())
     ).all()
     campaigns = db.session.scalars(
-        select(Campaign).where(Campaign.id.in_(select(Event.campaign_id))).order_by(Campaign.slug)
+        select(Campaign).where(Campaign.id.in_(select(Event.campaign_id).where(published))).order_by(Campaign.slug)
     ).all()
     countries = db.session.scalars(
-        select(Event.country).where(Event.country.is_not(None)).distinct().order_by(Event.country)
+        select(Event.country).where(published, Event.country.is_not(None)).distinct().order_by(Event.country)
     ).all()
     languages: set[str] = set()
-    for spoken, interpreted in db.session.execute(select(Event.languages, Event.interpretation)).all():
+    for spoken, interpreted in db.session.execute(
+        select(Event.languages, Event.interpretation).where(published)
+    ).all():
         languages.update(spoken or [])
         languages.update(interpreted or [])
     return FilterChoices([s for s in sessions if s is not None], list(campaigns), sorted(languages),

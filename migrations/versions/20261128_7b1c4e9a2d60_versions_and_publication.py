@@ -2,7 +2,7 @@
 campaigns and targets are drafts until published. What exists already was public: it is published now.
 
 Revision ID: 7b1c4e9a2d60
-Revises: 5d0e7a3c91f2
+Revises: 7b3e1f4c2a86
 Create Date: 2026-11-28 01:50:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7b1c4e9a2d60'
-down_revision = '5d0e7a3c91f2'
+down_revision = '7b3e1f4c2a86'
 branch_labels = None
 depends_on = None
 

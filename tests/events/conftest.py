@@ -11,6 +11,7 @@ import pytest
 
 from advocacy.events import services
 from advocacy.events.models import Event, EventDetails, EventKind
+from advocacy.extensions import db
 
 GENEVA = ZoneInfo("Europe/Zurich")
 # Summer time starts on Sunday 31 March 2030 and ends on Sunday 27 October 2030 in Geneva.
@@ -22,7 +23,8 @@ AFTER_SPRING_CHANGE = datetime(2030, 4, 1, 13, 0, tzinfo=GENEVA)
 def make_event(make_petition: Callable[..., Any]) -> Callable[..., Event]:
     counter = {"n": 0}
 
-    def create(*, uid: str | None = None, **overrides: Any) -> Event:
+    def create(*, uid: str | None = None, draft: bool = False, **overrides: Any) -> Event:
+        """An event, published unless ``draft``, and committed as a command or view would."""
         counter["n"] += 1
         n = counter["n"]
         if "campaign_slug" not in overrides:
@@ -46,6 +48,10 @@ def make_event(make_petition: Callable[..., Any]) -> Callable[..., Event]:
             "interpretation": ("uk", "ru"),
         }
         values.update(overrides)
-        return services.save_event(EventDetails(**values), uid=uid).event
+        event = services.create_event(EventDetails(**values), uid=uid)
+        if not draft:
+            services.publish_event(event.uid)
+        db.session.commit()
+        return event
 
     return create

@@ -43,7 +43,7 @@ def test_add_change_and_cancel(run):
     moved = [*ADD[:6], "2030-04-01 13:00", "--end", "2030-04-01 14:30", *ADD[9:]]
     changed = run(*moved, "--uid", uid)
     assert changed.exit_code == 0, changed.output
-    assert f"changed {uid} (sequence 1)" in changed.output
+    assert f"changed {uid} (sequence 1, version 3)" in changed.output  # created, published, changed
     event = services.get_event(uid)
     assert event.starts_at.hour == 11  # summer time
     assert count_events() == 1
@@ -95,3 +95,66 @@ def test_import_of_a_50_mb_file_is_refused(run, tmp_path: Path):
     assert result.exit_code == 1
     assert "larger than 5 MB" in result.output
     assert count_events() == 0
+
+
+def test_add_as_a_draft_then_publish(run):
+    added = run(*ADD, "--draft")
+    assert added.exit_code == 0, added.output
+    assert added.output.startswith("added as a draft ")
+    uid = added.output.split()[4]
+    assert services.get_event(uid).is_draft
+    assert services.all_events() == []
+    assert "scheduled (draft)" in run("list").output
+
+    for _ in range(2):  # publishing twice is harmless
+        published = run("publish", uid)
+        assert published.exit_code == 0, published.output
+        assert f"published {uid}" in published.output
+    event = services.get_event(uid)
+    assert not event.is_draft
+    assert [e.uid for e in services.all_events()] == [uid]
+    assert "(draft)" not in run("list").output
+    assert run("publish", "nobody@test").exit_code == 1
+
+
+def test_add_publishes_by_default(run):
+    added = run(*ADD)
+    assert added.exit_code == 0, added.output
+    assert not services.get_event(added.output.split()[1]).is_draft
+
+
+def test_a_change_at_a_stale_version_is_refused(run):
+    uid = run(*ADD).output.split()[1]
+    read = services.get_event(uid).version
+    first = run(*ADD[:2], "Renamed", *ADD[3:], "--uid", uid, "--version", str(read))
+    assert first.exit_code == 0, first.output
+    stale = run(*ADD[:2], "Renamed again", *ADD[3:], "--uid", uid, "--version", str(read))
+    assert stale.exit_code == 1
+    assert f"version {read + 1}" in stale.output
+    event = services.get_event(uid)
+    assert (event.title["en"], event.version) == ("Renamed", read + 1)
+    assert run(*ADD, "--version", "1").exit_code == 2  # --version only goes with --uid
+
+
+def test_an_import_that_fails_part_way_changes_nothing(run, tmp_path: Path, monkeypatch):
+    path = tmp_path / "hrc61.ics"
+    path.write_bytes(ics(GOOD))
+    assert run("import", str(path)).exit_code == 0
+    changed = GOOD.replace("Palais des Nations", "Maison de la Paix")
+    path.write_bytes(ics(changed, GOOD.replace("hrc61-civilians", "second")))
+    calls = {"n": 0}
+    flush = services._flush
+
+    def failing_flush() -> None:
+        flush()  # the first event's change reaches the database, then the import breaks
+        calls["n"] += 1
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "_flush", failing_flush)
+    result = run("import", str(path))
+    assert result.exit_code != 0
+    assert calls["n"] == 1
+    monkeypatch.undo()
+    assert count_events() == 1
+    kept = services.get_event("hrc61-civilians@partner.example")
+    assert (kept.venue, kept.sequence) == ("Palais des Nations", 0)

@@ -9,6 +9,7 @@ import vobject
 
 from advocacy.events import services
 from advocacy.events.models import EventDetails, EventKind
+from advocacy.extensions import db
 from tests.events.conftest import AFTER_SPRING_CHANGE, BEFORE_SPRING_CHANGE, GENEVA
 
 TRICKY = ("Side-event, Room XXII; \"captives\" \\ families\nSecond line — " + "Звільніть усіх полонених " * 6).strip()
@@ -54,6 +55,7 @@ def test_every_event_has_uid_dtstamp_sequence_and_status(client, make_event):
     kept = make_event()
     dropped = make_event(uid="dropped@test")
     services.cancel_event("dropped@test")
+    db.session.commit()
     events = by_uid(parse(client.get("/events/feed.ics")))
     for event in events.values():
         assert event.dtstamp.value.tzinfo is not None
@@ -68,10 +70,12 @@ def test_uid_stays_and_sequence_rises_when_an_event_changes(client, make_event):
     event = make_event(uid="stable@test")
     first = by_uid(parse(client.get("/events/feed.ics")))["stable@test"]
     services.import_ics(io.BytesIO(client.get("/events/feed.ics").data))  # our own feed: nothing changes
+    db.session.commit()
     assert by_uid(parse(client.get("/events/feed.ics")))["stable@test"].sequence.value == "0"
     details = EventDetails(title={"en": "Moved"}, starts_at=AFTER_SPRING_CHANGE,
                                     ends_at=AFTER_SPRING_CHANGE.replace(hour=15), venue="Palais des Nations")
-    services.save_event(details, uid=event.uid)
+    services.update_event(event.uid, details, version=event.version)
+    db.session.commit()
     second = by_uid(parse(client.get("/events/feed.ics")))["stable@test"]
     assert first.sequence.value == "0"
     assert second.sequence.value == "1"
@@ -157,3 +161,19 @@ def test_our_feed_imports_back_unchanged(client, make_event, make_petition):
     feed = client.get("/events/feed.ics").data
     outcome = services.import_ics(io.BytesIO(feed))
     assert outcome.unchanged == [original.uid]
+
+
+def test_a_draft_is_in_no_feed_until_published(client, make_event):
+    shown = make_event(hrc_session=61)
+    draft = make_event(uid="draft@test", draft=True, hrc_session=61)
+    feeds = ["/events/feed.ics", "/events/sessions/61.ics", "/events/campaigns/people-first.ics"]
+    for url in feeds:
+        assert set(by_uid(parse(client.get(url)))) == {shown.uid}, url
+    assert client.get(f"/events/{draft.id}.ics").status_code == 404
+
+    services.publish_event("draft@test")
+    db.session.commit()
+    for url in feeds:
+        assert set(by_uid(parse(client.get(url)))) == {shown.uid, draft.uid}, url
+    published = by_uid(parse(client.get(f"/events/{draft.id}.ics")))[draft.uid]
+    assert published.sequence.value == "0"  # calendars never saw the draft: publishing is no change to them

@@ -69,14 +69,17 @@ def test_changing_an_event_keeps_its_uid_and_raises_its_sequence(make_event):
     details = EventDetails(title={"en": "Moved to Room XXIV"}, starts_at=BEFORE_SPRING_CHANGE,
                            ends_at=BEFORE_SPRING_CHANGE + timedelta(hours=1), venue="Palais des Nations",
                            room="Room XXIV")
-    changed = services.save_event(details, uid="fixed@test")
+    read = event.version
+    changed = services.update_event("fixed@test", details, version=read)
     assert changed.changed
     assert not changed.created
     assert (changed.event.id, changed.event.uid, changed.event.sequence) == (event.id, "fixed@test", 1)
-    # saving the same details again is no change for calendars
-    again = services.save_event(details, uid="fixed@test")
+    assert changed.event.version == read + 1
+    # saving the same details again is no change for calendars, nor for the version
+    again = services.update_event("fixed@test", details, version=read + 1)
     assert not again.changed
-    assert again.event.sequence == 1
+    assert (again.event.sequence, again.event.version) == (1, read + 1)
+    db.session.commit()
     assert count_events() == 1
 
 
@@ -105,7 +108,8 @@ def test_bad_details_are_refused_and_nothing_is_stored(ctx, change, message):
               "ends_at": BEFORE_SPRING_CHANGE + timedelta(hours=1), "venue": "Palais des Nations"}
     values.update(change)
     with pytest.raises(EventRejected, match=message):
-        services.save_event(EventDetails(**values))
+        services.create_event(EventDetails(**values))
+    db.session.rollback()
     assert count_events() == 0
 
 
@@ -273,3 +277,132 @@ def test_demo_events_load_twice_without_change(make_petition):
     offsets = {e.local_start.utcoffset() for e in geneva}
     assert offsets == {timedelta(hours=1), timedelta(hours=2)}
     assert ZoneInfo("Europe/Zurich")
+
+
+# ---------------------------------------------------------------- drafts, versions, units of work
+
+
+def moved_details(**overrides) -> EventDetails:
+    values = {"title": {"en": "Moved to Room XXIV"}, "starts_at": AFTER_SPRING_CHANGE,
+              "ends_at": AFTER_SPRING_CHANGE + timedelta(hours=1), "venue": "Palais des Nations", "room": "Room XXIV"}
+    values.update(overrides)
+    return EventDetails(**values)
+
+
+def test_a_draft_is_not_found_for_the_public_until_published(make_event):
+    draft = make_event(uid="draft@test", draft=True)
+    shown = make_event(uid="shown@test")
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    assert draft.is_draft
+    assert [e.uid for e in services.find_events()] == [shown.uid]
+    assert [e.uid for e in services.upcoming(now=now)] == [shown.uid]
+    assert [e.uid for e in services.all_events()] == [shown.uid]
+    assert {e.uid for e in services.all_events(include_drafts=True)} == {draft.uid, shown.uid}
+    with pytest.raises(services.EventNotFound):
+        services.get_event_by_id(draft.id)
+    assert services.get_event_by_id(draft.id, include_drafts=True).uid == draft.uid
+
+    services.publish_event("draft@test")
+    db.session.commit()
+    assert [e.uid for e in services.upcoming(now=now)] == [draft.uid, shown.uid]
+    assert services.get_event_by_id(draft.id).uid == draft.uid
+
+
+def test_a_draft_gives_nothing_away_in_the_filter_choices(make_event):
+    make_event(draft=True, hrc_session=70, country="FR", languages=("fr",), interpretation=())
+    make_event(hrc_session=61)
+    choices = services.filter_choices()
+    assert choices.sessions == [61]
+    assert choices.countries == ["CH"]
+    assert "fr" not in choices.languages
+
+
+def test_publishing_is_idempotent(make_event):
+    event = make_event(uid="p@test", draft=True)
+    version, sequence = event.version, event.sequence
+    first = services.publish_event("p@test")
+    published_at = first.published_at
+    assert published_at is not None
+    assert (first.version, first.sequence) == (version + 1, sequence)  # nothing calendars saw has changed
+    db.session.commit()
+    again = services.publish_event("p@test")
+    db.session.commit()
+    db.session.expire_all()
+    again = services.get_event("p@test")
+    assert (again.published_at, again.version, again.sequence) == (published_at, version + 1, sequence)
+    with pytest.raises(services.EventNotFound):
+        services.publish_event("nobody@test")
+
+
+def test_a_stale_update_is_refused_and_changes_nothing(make_event):
+    event = make_event(uid="s@test")
+    read = event.version
+    services.update_event("s@test", moved_details(), version=read)
+    db.session.commit()
+    with pytest.raises(services.StaleEdit) as refused:
+        services.update_event("s@test", moved_details(title={"en": "Someone else's edit"}), version=read)
+    assert refused.value.current_version == read + 1
+    assert f"version {read + 1}" in str(refused.value)
+    db.session.rollback()
+    db.session.expire_all()
+    kept = services.get_event("s@test")
+    assert (kept.title, kept.version, kept.sequence) == ({"en": "Moved to Room XXIV"}, read + 1, 1)
+
+
+def test_an_edit_overtaken_by_another_transaction_is_refused(app, make_event):
+    from sqlalchemy.orm import Session
+
+    make_event(uid="race@test")
+    read = services.get_event("race@test")  # held in this session at its version
+    version = read.version
+    with Session(db.engine) as other:
+        theirs = other.scalar(select(Event).where(Event.uid == "race@test"))
+        theirs.room = "Room XX"
+        other.commit()
+    with pytest.raises(services.StaleEdit):
+        services.update_event("race@test", moved_details(), version=read.version)
+    db.session.rollback()
+    db.session.expire_all()
+    kept = services.get_event("race@test")
+    assert (kept.room, kept.version) == ("Room XX", version + 1)
+
+
+@pytest.mark.parametrize("step", ["create", "update", "publish", "cancel", "import"])
+def test_the_services_do_not_commit(make_event, step):
+    make_event(uid="kept@test", title={"en": "Kept as it was"}, draft=True)
+    before = services.get_event("kept@test")
+    state = (before.title, before.version, before.sequence, before.status, before.published_at)
+    if step == "create":
+        services.create_event(moved_details(), uid="new@test")
+    elif step == "update":
+        services.update_event("kept@test", moved_details(), version=before.version)
+    elif step == "publish":
+        services.publish_event("kept@test")
+    elif step == "cancel":
+        services.cancel_event("kept@test")
+    else:
+        services.import_ics(io.BytesIO(ics(GOOD, GOOD.replace("hrc61-civilians@partner.example", "kept@test"))))
+    db.session.rollback()
+    db.session.expire_all()
+    assert count_events() == 1
+    after = services.get_event("kept@test")
+    assert (after.title, after.version, after.sequence, after.status, after.published_at) == state
+
+
+def test_an_import_creates_published_events_and_updates_by_uid(make_event):
+    make_event(uid="hrc61-civilians@partner.example", draft=True, title={"en": "Our draft"})
+    other = GOOD.replace("hrc61-civilians", "other")
+    outcome = services.import_ics(io.BytesIO(ics(GOOD, other)))
+    db.session.commit()
+    assert (outcome.created, outcome.updated) == (["other@partner.example"], ["hrc61-civilians@partner.example"])
+    assert not services.get_event("other@partner.example").is_draft  # a file is an explicit publication
+    updated = services.get_event("hrc61-civilians@partner.example")
+    assert updated.title["en"] == "People first: civilians in captivity"
+    assert updated.is_draft  # updating does not publish what an organiser kept back
+
+
+def test_create_refuses_a_uid_already_given(make_event):
+    make_event(uid="taken@test")
+    with pytest.raises(EventRejected, match="already an event"):
+        services.create_event(moved_details(), uid="taken@test")
+    assert services.get_event("taken@test").sequence == 0

@@ -9,6 +9,7 @@ import pytest
 
 from advocacy.events import services
 from advocacy.events.models import EventKind
+from advocacy.extensions import db
 from tests.events.conftest import AFTER_SPRING_CHANGE, BEFORE_SPRING_CHANGE, GENEVA
 
 
@@ -138,6 +139,7 @@ def test_chosen_zone_is_remembered_and_an_unknown_one_refused(client, make_event
 def test_cancelled_event_stays_visible(client, make_event):
     event = make_event(uid="off@test")
     services.cancel_event("off@test")
+    db.session.commit()
     assert "This event has been cancelled." in page(client, f"/events/{event.id}")
     html = page(client, "/events/")
     assert listed(html) == ["off@test"]
@@ -166,3 +168,22 @@ def test_home_page_shows_the_next_events(client, make_event):
     html = page(client, "/")
     assert listed(html) == [sooner.uid, later.uid]
     assert 'href="/events/"' in html
+
+
+def test_a_draft_is_invisible_on_every_page_until_published(client, make_event, make_petition):
+    petition = make_petition(slug="free-civilians")
+    draft = make_event(uid="draft@test", draft=True, petition_slugs=("free-civilians",), hrc_session=70)
+    urls = ["/events/", "/events/calendar/2030/3", "/events/?session=70", "/", f"/p/{petition.slug}"]
+    for url in urls:
+        html = page(client, url)
+        assert draft.uid not in html, url
+        assert draft.display_title("en") not in html, url
+    page(client, f"/events/{draft.id}", status=404)
+    assert "HRC 70" not in page(client, "/events/")  # not offered as a filter either
+
+    services.publish_event("draft@test")
+    db.session.commit()
+    for url in urls:
+        assert draft.display_title("en") in page(client, url), url
+    assert draft.display_title("en") in page(client, f"/events/{draft.id}")
+    assert "HRC 70" in page(client, "/events/")
