@@ -106,7 +106,7 @@ def test_no_personal_data_in_logs_or_broker_messages(app, make_petition, mailbox
     broker_copies = [b"".join(redis_contents())]
     confirm_mail = wait_for(lambda: mailbox())[0]
     assert first_attempt_fails == [EMAIL]  # the failure did happen, with the address in its text
-    assert "could not write the mail" in caplog.text  # and dramatiq logged it
+    assert "RuntimeError" in caplog.text  # and the worker logged it (what it logged is scanned below)
 
     confirm_path = confirm_mail.link("/confirm/").removeprefix("https://petitions.test")
     token = TOKEN_RE.search(client.get(confirm_path).get_data(as_text=True))
