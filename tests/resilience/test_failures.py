@@ -58,6 +58,10 @@ def test_smtp_down_is_retried_with_backoff_and_nothing_is_lost(stack: Stack):
     assert stack.scalar(OUTBOX_ROW.format("attempts")) == 1
     assert stack.scalar(OUTBOX_ROW.format("done_at IS NULL AND failed_at IS NULL")) is True
     assert stack.scalar(SIGNATURE_STATE) == "pending"
+    # past the resend window, the relay leaves the row to its retry: no second message beside it, nothing lost
+    stack.wait_for_relay_run(after=stack.db_now(plus=RESEND_AFTER))
+    assert stack.scalar(OUTBOX_ROW.format("dispatch_count")) == 0
+    assert stack.scalar(OUTBOX_ROW.format("done_at IS NULL AND failed_at IS NULL")) is True
 
     stack.smtp.start()
     wait_for(lambda: stack.smtp.sink.accepted, 90, "delivery once SMTP is back")
