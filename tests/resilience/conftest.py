@@ -24,6 +24,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,11 @@ BIN = Path(sys.executable).parent
 PG_BASE = os.environ.get("ADVOCACY_TEST_DATABASE_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TOKEN_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 PETITION = "free-ukrainian-civilians"
+# the stack's ADVOCACY_OUTBOX_RESEND_AFTER: a row unclaimed, or leased, this long is the relay's to send again
+RESEND_AFTER = 4
+# the stack's ADVOCACY_RELAY_EVERY: the relay is due at every scheduler tick (5 s), not every 15 s
+RELAY_EVERY = 1
+RABBITMQ = ("127.0.0.1", 5672)
 
 
 
@@ -72,11 +78,17 @@ class Sink:
         self.accepted: list[bytes] = []
         self.delay = 0.0
         self.data_started = threading.Event()
+        # set when a client went away while DATA waited for its answer: that message was never accepted
+        self.data_abandoned = threading.Event()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.data_started.set()
         if self.delay:
-            await asyncio.sleep(self.delay)
+            try:
+                await asyncio.sleep(self.delay)
+            except asyncio.CancelledError:
+                self.data_abandoned.set()
+                raise
         self.accepted.append(envelope.content)
         return "250 OK"
 
@@ -154,6 +166,28 @@ class Stack:
         with self.db.connect() as conn:
             return conn.execute(text(sql), params).scalar()
 
+    def db_now(self, plus: float = 0) -> datetime:
+        """The database's clock (the one the worker's relay compares with), ``plus`` seconds on."""
+        return self.scalar("SELECT clock_timestamp() + make_interval(secs => :plus)", plus=plus)
+
+    def wait_for_relay_run(self, after: datetime, timeout: float = 60) -> None:
+        """Until a worker's periodic relay has started a run later than ``after`` and finished it without error.
+
+        What the relay would send again in that run (rows unclaimed or leased for longer than the resend window
+        before ``after``), it has sent by the time this returns: the relay flushes its bookkeeping with the run.
+        """
+        def ran() -> bool:
+            with self.db.connect() as conn:
+                row = conn.execute(text(
+                    "SELECT last_started_at > :after AND last_finished_at >= last_started_at, last_result "
+                    "FROM periodic_jobs WHERE name = 'relay-outbox'"), {"after": after}).one_or_none()
+            if row is None or not row[0]:
+                return False
+            assert str(row[1]).startswith("ok"), f"the relay run failed: {row[1]}"
+            return True
+
+        wait_for(ran, timeout, f"a relay run started after {after:%H:%M:%S.%f}")
+
     # --- a person with a browser -------------------------------------------------------------------
     def browser(self) -> Browser:
         return Browser(self.web_url)
@@ -198,10 +232,10 @@ class Browser:
         return token.group(1)
 
 
-def _port_open(port: int) -> bool:
+def _port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as s:
         s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
+        return s.connect_ex((host, port)) == 0
 
 
 def confirm_link(raw: bytes) -> str:
@@ -227,12 +261,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def stack(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Stack]:
     redis_server = shutil.which("redis-server")
     assert redis_server, "redis-server is needed for the resilience tests (Debian package redis-server)"
+    broker_kind = getattr(request, "param", "redis")
+    if broker_kind == "amqp" and not _port_open(RABBITMQ[1], RABBITMQ[0]):
+        pytest.fail(f"RabbitMQ is not reachable at {RABBITMQ[0]}:{RABBITMQ[1]}: this test needs a running RabbitMQ "
+                    "with the default guest account (Debian package rabbitmq-server; "
+                    "start it with: service rabbitmq-server start)", pytrace=False)
     db_name = f"advocacy_resilience_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{db_name}"'))
     db_url = make_url(PG_BASE).set(database=db_name).render_as_string(hide_password=False)
-    broker_kind = getattr(request, "param", "redis")
     redis_port, web_port, smtp_port = free_port(), free_port(), free_port()
     key = base64.urlsafe_b64encode(os.urandom(32)).decode()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ADVOCACY_")}
@@ -243,15 +281,21 @@ def stack(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Stack]:
                                 else "amqp://guest:guest@127.0.0.1:5672/%2F"),
         "ADVOCACY_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}?timeout=10",
         "ADVOCACY_BASE_URL": f"http://127.0.0.1:{web_port}",
-        "ADVOCACY_SECRET_KEY": "resilience-secret",
+        "ADVOCACY_SECRET_KEY": "resilience-secret-" + base64.urlsafe_b64encode(os.urandom(24)).decode(),
         "ADVOCACY_DATA_KEYS": f"r1:{key}",
         "ADVOCACY_BLIND_INDEX_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
-        "ADVOCACY_OUTBOX_RESEND_AFTER": "4",
+        "ADVOCACY_OUTBOX_RESEND_AFTER": str(RESEND_AFTER),
+        "ADVOCACY_RELAY_EVERY": str(RELAY_EVERY),
         "ADVOCACY_RATE_LIMITS": "off",
     })
     for command in (["db", "upgrade"], ["demo"]):
-        subprocess.run([str(BIN / "advocacy"), *command], cwd=ROOT, env=env, check=True, capture_output=True,
-                       timeout=120)
+        done = subprocess.run([str(BIN / "advocacy"), *command], cwd=ROOT, env=env, capture_output=True,
+                              timeout=120)
+        if done.returncode:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+            admin.dispose()
+            pytest.fail(f"advocacy {' '.join(command)} failed:\n{(done.stdout + done.stderr).decode()}", pytrace=False)
     redis = Process([redis_server, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
                      "--appendonly", "no"], env, tmp_path / "redis.log")
     web = Process([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{web_port}", "--graceful-timeout", "5",

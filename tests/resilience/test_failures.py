@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.resilience.conftest import BIN, PETITION, Process, Stack, confirm_link, wait_for
+from tests.resilience.conftest import BIN, PETITION, RESEND_AFTER, Process, Stack, confirm_link, wait_for
 
 pytestmark = pytest.mark.resilience
 
 SIGNATURE_STATE = "SELECT state FROM signatures WHERE id = (SELECT max(id) FROM signatures)"
 OUTBOX_ROW = "SELECT {} FROM outbox ORDER BY id LIMIT 1"
+
+
+def assert_sent_once_more_than_a_resend_window_later(stack: Stack) -> None:
+    """One email, and still one after the relay, the only thing that sends a done row's job again, has run
+    past the resend window; it sent nothing meanwhile."""
+    assert len(stack.smtp.sink.accepted) == 1
+    dispatched = stack.scalar(OUTBOX_ROW.format("dispatch_count"))
+    stack.wait_for_relay_run(after=stack.db_now(plus=RESEND_AFTER))
+    assert stack.scalar(OUTBOX_ROW.format("dispatch_count")) == dispatched
+    assert stack.scalar(OUTBOX_ROW.format("done_at IS NOT NULL")) is True
+    assert len(stack.smtp.sink.accepted) == 1
 
 
 def test_signing_works_with_the_broker_stopped_and_the_mail_follows_once(stack: Stack):
@@ -25,14 +35,17 @@ def test_signing_works_with_the_broker_stopped_and_the_mail_follows_once(stack: 
     assert 'href="/p/free-ukrainian-civilians"' in page  # the "check your email" page
     assert stack.scalar(SIGNATURE_STATE) == "pending"
     assert stack.scalar(OUTBOX_ROW.format("needs_dispatch")) is True
-    time.sleep(3)
+    # the relay has tried while the broker was down: the row is kept for it, and nothing went out
+    stack.wait_for_relay_run(after=stack.db_now())
+    assert stack.scalar(OUTBOX_ROW.format("needs_dispatch")) is True
+    assert stack.scalar(OUTBOX_ROW.format("dispatch_count")) == 0
     assert stack.smtp.sink.accepted == []
 
     stack.start_redis()
     wait_for(lambda: stack.smtp.sink.accepted, 60, "the confirmation after the broker came back")
-    assert stack.scalar(OUTBOX_ROW.format("done_at IS NOT NULL")) is True
-    time.sleep(6)  # longer than the resend window: still one email
-    assert len(stack.smtp.sink.accepted) == 1
+    wait_for(lambda: stack.scalar(OUTBOX_ROW.format("done_at IS NOT NULL")), 30, "the row marked done")
+    assert stack.scalar(OUTBOX_ROW.format("dispatch_count")) == 1  # the relay sent it, once
+    assert_sent_once_more_than_a_resend_window_later(stack)
 
 
 def test_smtp_down_is_retried_with_backoff_and_nothing_is_lost(stack: Stack):
@@ -45,12 +58,16 @@ def test_smtp_down_is_retried_with_backoff_and_nothing_is_lost(stack: Stack):
     assert stack.scalar(OUTBOX_ROW.format("attempts")) == 1
     assert stack.scalar(OUTBOX_ROW.format("done_at IS NULL AND failed_at IS NULL")) is True
     assert stack.scalar(SIGNATURE_STATE) == "pending"
+    # past the resend window, the relay leaves the row to its retry: no second message beside it, nothing lost
+    stack.wait_for_relay_run(after=stack.db_now(plus=RESEND_AFTER))
+    assert stack.scalar(OUTBOX_ROW.format("dispatch_count")) == 0
+    assert stack.scalar(OUTBOX_ROW.format("done_at IS NULL AND failed_at IS NULL")) is True
 
     stack.smtp.start()
     wait_for(lambda: stack.smtp.sink.accepted, 90, "delivery once SMTP is back")
     assert stack.scalar(OUTBOX_ROW.format("attempts")) >= 2
-    time.sleep(6)
-    assert len(stack.smtp.sink.accepted) == 1
+    wait_for(lambda: stack.scalar(OUTBOX_ROW.format("done_at IS NOT NULL")), 30, "the row marked done")
+    assert_sent_once_more_than_a_resend_window_later(stack)
     # and the emailed link confirms
     browser = stack.browser()
     link = confirm_link(stack.smtp.sink.accepted[0])
@@ -66,15 +83,16 @@ def test_a_worker_killed_mid_job_has_the_job_redone_once(stack: Stack):
     stack.browser().sign("killed.worker@example.org")
     assert stack.smtp.sink.data_started.wait(30), "the worker never reached the mail server"
     first.kill()  # SIGKILL in the middle of the SMTP conversation
-    time.sleep(stack.smtp.sink.delay + 1)
+    # the mail server saw the client go before it answered DATA: that message was never accepted
+    assert stack.smtp.sink.data_abandoned.wait(stack.smtp.sink.delay + 10), "the killed worker's DATA was answered"
     assert stack.smtp.sink.accepted == []
     assert stack.scalar(OUTBOX_ROW.format("done_at IS NULL")) is True
 
     stack.smtp.sink.delay = 0
     stack.start_worker()
     wait_for(lambda: stack.smtp.sink.accepted, 90, "the job redone by another worker")
-    time.sleep(6)
-    assert len(stack.smtp.sink.accepted) == 1
+    wait_for(lambda: stack.scalar(OUTBOX_ROW.format("done_at IS NOT NULL")), 30, "the row marked done")
+    assert_sent_once_more_than_a_resend_window_later(stack)
     assert stack.scalar(OUTBOX_ROW.format("attempts")) == 2
     assert stack.scalar(SIGNATURE_STATE) == "pending"
 
