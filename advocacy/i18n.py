@@ -97,7 +97,8 @@ def init_app(app: Flask) -> None:
     def _remember_explicit_choice(response: Response) -> Response:
         """A ?lang= link (from an email, or shared) is an explicit choice: keep it for the next pages."""
         chosen = normalize_locale(request.args.get("lang"))
-        if chosen and chosen != request.cookies.get(LOCALE_COOKIE) and not request.path.startswith("/api/"):
+        if (chosen and chosen != request.cookies.get(LOCALE_COOKIE) and response.status_code < 400
+                and not request.path.startswith("/api/")):
             remember_locale(response, chosen)
         return response
 

@@ -144,6 +144,15 @@ def test_cookies_are_secure_whenever_the_base_url_is_https(make_app, make_petiti
     switched = client.get("/language/ru?next=/", headers={"Host": "petitions.test"})
     assert switched.status_code == 303
     assert "; Secure" in _cookie(switched, "lang")
+    zone = client.get("/events/?tz=Europe/Kyiv", headers={"Host": "petitions.test"})
+    assert zone.status_code == 200
+    assert "; Secure" in _cookie(zone, "tz")
+
+
+def test_a_refused_request_remembers_no_language(client):
+    refused = client.get("/?lang=uk%0a", headers={"Host": "petitions.test"})
+    assert refused.status_code == 400
+    assert "lang=" not in refused.headers.get("Set-Cookie", "")
 
 
 def test_cookies_are_not_secure_on_a_plain_http_site(make_app, make_petition):

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_interval, get_day_names, get_timezone_name
-from flask import Blueprint, Response, abort, make_response, render_template, request
+from flask import Blueprint, Response, abort, current_app, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -110,7 +110,7 @@ def _remember_zone(response: Response) -> Response:
         value = request.args["tz"].strip()
         if value in ical.known_timezones():
             response.set_cookie(TZ_COOKIE, value, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
-                                secure=request.is_secure)
+                                secure=current_app.config["SESSION_COOKIE_SECURE"])
         elif not value:
             response.delete_cookie(TZ_COOKIE)
     return response
