@@ -200,8 +200,8 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
         missing = [name for name, value in given.items() if not value]
         if missing:
             raise ConfigError(
-                f"{', '.join(missing)} must be set (or {missing[0]}_FILE) outside the embedded SQLite mode, the same "
-                "on every host; `advocacy keys generate` prints a fresh set"
+                f"{', '.join(missing)} must be set (or {', '.join(name + '_FILE' for name in missing)}) outside the "
+                "embedded SQLite mode, the same on every host; `advocacy keys generate` prints a fresh set"
             )
         if not (env.get("ADVOCACY_SMTP_URL") or "").strip():
             # .eml files hold signers' addresses in clear: only the embedded mode writes them, on its own disk
