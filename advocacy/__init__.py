@@ -192,6 +192,7 @@ def _register_features(app: Flask, settings: Settings, features: list[Feature]) 
             csrf.exempt(blueprint)
         if feature.cli is not None:
             app.cli.add_command(feature.cli)
+        app.jinja_env.globals.update(feature.template_globals)
     app.extensions["advocacy.periodic_jobs"] = tuple(job for feature in features for job in feature.jobs)
     app.extensions["advocacy.embedded_start_hooks"] = tuple(
         hook for feature in features for hook in feature.on_embedded_start

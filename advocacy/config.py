@@ -28,8 +28,9 @@ class Settings:
     # key id -> 32-byte AES key; the first entry encrypts, all of them decrypt
     data_keys: dict[str, bytes]
     blind_index_key: bytes
-    # the name pages and emails show for the whole site (ADVOCACY_SITE_NAME)
-    site_name: str = "Petitions"
+    # the name pages and emails show for the whole site (ADVOCACY_SITE_NAME); None: the first published
+    # campaign's name in the reader's language
+    site_name: str | None = None
     # the From of emails (ADVOCACY_MAIL_FROM); unset: the site name at petitions@<the base URL's host>
     mail_from: str | None = None
     # per-address limits on signing; off only for load tests from one address

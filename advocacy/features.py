@@ -7,7 +7,7 @@ function in its package; adding a feature touches :data:`advocacy.FEATURES` and 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,8 @@ class Feature:
     actors: tuple[ActorSpec, ...] = ()
     jobs: tuple[Job, ...] = ()
     cli: click.Group | None = None
+    # functions templates may call (pages and emails alike)
+    template_globals: dict[str, Callable[..., Any]] = field(default_factory=dict)
     # dramatiq middleware the feature needs around every message (the outbox's claim and acknowledgement)
     broker_middleware: tuple[Callable[[], Middleware], ...] = ()
     # called inside the app context when the embedded worker starts: its in-memory broker lost whatever a

@@ -69,7 +69,6 @@ class Attachment:
 
 
 def render(name: str, locale: str, **context: Any) -> RenderedEmail:
-    context.setdefault("site_name", current_app.config["SITE_NAME"])
     context.setdefault("site_url", current_app.config["BASE_URL"])
     with force_locale(locale):
         subject = render_template(f"email/{name}/subject.txt", **context).strip()
@@ -83,7 +82,7 @@ def sender(name: str | None = None) -> str:
     (a campaign's), else the name ADVOCACY_MAIL_FROM gives, else the site's name."""
     configured_name, address = parseaddr(str(current_app.config.get("MAIL_FROM") or ""))
     address = address or f"petitions@{_domain()}"
-    return formataddr((name or configured_name or current_app.config["SITE_NAME"], address))
+    return formataddr((name or configured_name or current_app.config["SITE_NAME"] or "Petitions", address))
 
 
 def _domain() -> str:

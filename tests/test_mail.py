@@ -459,18 +459,35 @@ def test_mail_files_are_private_and_removed_after_a_week(app, client, make_petit
 
 def test_site_and_campaign_names_come_from_settings_and_data(app, client, make_petition, drain, mailbox):
     petition = make_petition()
+    # no ADVOCACY_SITE_NAME: the site is named after its campaign, in the reader's language
     page = client.get(f"/p/{petition.slug}").get_data(as_text=True)
-    assert "<title>" in page
-    assert app.config["SITE_NAME"] in page
+    assert '<a class="brand" href="/">People First</a>' in page
+    ukrainian = app.test_client()  # a ?lang= choice is remembered: a reader of their own
+    assert '<a class="brand" href="/">Люди передусім</a>' in ukrainian.get("/?lang=uk").get_data(as_text=True)
     sign(client, petition.slug)
     drain()
     [sent] = mailbox()
-    assert "People First · Petitions" in sent.text
-    assert "People First · Petitions" in sent.html
-    assert "https://petitions.test" in sent.text.split("People First · Petitions", 1)[1]
+    footer = sent.text.split()[-3:]
+    assert footer == ["People", "First", "https://petitions.test"]  # named once, then the site's address
     # the From names the campaign, at the site's address (ADVOCACY_MAIL_FROM unset in tests)
     assert sent.message["From"].addresses[0].display_name == "People First"
     assert sent.message["From"].addresses[0].addr_spec == "petitions@petitions.test"
+
+    app.config["SITE_NAME"] = "Free Them All"
+    try:
+        assert '<a class="brand" href="/">Free Them All</a>' in ukrainian.get("/").get_data(as_text=True)
+        sign(client, petition.slug, email="second.signer@example.org")
+        drain()
+        latest = mailbox()[-1]
+        assert "People First · Free Them All" in latest.text
+        assert "People First · Free Them All" in latest.html
+    finally:
+        app.config["SITE_NAME"] = None
+
+
+def test_a_site_without_a_campaign_is_called_petitions_in_the_readers_language(client):
+    assert '<a class="brand" href="/">Петиції</a>' in client.get("/?lang=uk").get_data(as_text=True)
+    assert '<a class="brand" href="/">Petitions</a>' in client.get("/?lang=en").get_data(as_text=True)
 
 
 def test_the_sender_address_comes_from_settings_and_its_name_from_the_campaign(app):
@@ -483,7 +500,7 @@ def test_the_sender_address_comes_from_settings_and_its_name_from_the_campaign(a
             assert mail.sender("People First") == "People First <noreply@coalition.example>"
             assert mail.sender() == "Coalition mail <noreply@coalition.example>"
             app.config["MAIL_FROM"] = "noreply@coalition.example"
-            assert mail.sender() == f"{app.config['SITE_NAME']} <noreply@coalition.example>"
+            assert mail.sender() == "Petitions <noreply@coalition.example>"
     finally:
         app.config["MAIL_FROM"] = previous
 
@@ -491,7 +508,7 @@ def test_the_sender_address_comes_from_settings_and_its_name_from_the_campaign(a
 def test_the_site_name_is_a_setting(tmp_path):
     from advocacy.config import load_settings
 
-    assert load_settings(environ={}, instance_path=tmp_path).site_name == "Petitions"
+    assert load_settings(environ={}, instance_path=tmp_path).site_name is None  # the campaign's name
     named = load_settings(environ={"ADVOCACY_SITE_NAME": " Free Them All "}, instance_path=tmp_path)
     assert named.site_name == "Free Them All"
     assert named.mail_from is None

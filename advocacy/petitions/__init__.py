@@ -7,6 +7,7 @@ from advocacy.features import Feature
 
 
 def feature(settings: Settings) -> Feature:
+    from advocacy.petitions import services
     from advocacy.petitions.views import bp
 
-    return Feature("petitions", blueprints=(bp,))
+    return Feature("petitions", blueprints=(bp,), template_globals={"site_name": services.site_name})

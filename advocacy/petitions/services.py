@@ -13,13 +13,17 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from advocacy.cache import TTLCache
 from advocacy.dbtypes import utcnow
 from advocacy.extensions import db
-from advocacy.i18n import SUPPORTED_LOCALES, is_country
+from advocacy.i18n import SUPPORTED_LOCALES, current_locale, is_country
 from advocacy.petitions.models import Campaign, DataSharing, Petition, PetitionStatus, Target
 
 
@@ -57,6 +61,28 @@ def get_petition(slug: str, *, include_drafts: bool = False) -> Petition:
     if petition is None or (petition.status == PetitionStatus.DRAFT and not include_drafts):
         raise PetitionNotFound(slug)
     return petition
+
+
+_site_names: TTLCache[str] = TTLCache(maxsize=16)
+
+
+def site_name(locale: str | None = None) -> str:
+    """The name of the whole site: ADVOCACY_SITE_NAME, else the first published campaign's name in the
+    reader's language, else "Petitions" in it."""
+    configured = current_app.config.get("SITE_NAME")
+    if configured:
+        return str(configured)
+    locale = locale or current_locale()
+
+    def first_campaign() -> str:
+        campaign = db.session.scalar(
+            select(Campaign).where(Campaign.published_at.is_not(None)).order_by(Campaign.id).limit(1))
+        if campaign is not None:
+            return campaign.display_name(locale)
+        with force_locale(locale):
+            return str(_("Petitions"))
+
+    return _site_names.get_or_make(locale, 60.0, first_campaign)
 
 
 def public_petitions(*, only_open: bool = False) -> list[Petition]:
