@@ -47,7 +47,9 @@ class StaleEdit(Exception):
     """Somebody changed it since the editor read it: nothing was changed; reload and edit again."""
 
     def __init__(self, kind: str, ident: int, current_version: int) -> None:
-        super().__init__(f"{kind} {ident} is at version {current_version} now; reload it and edit again")
+        super().__init__(_("Someone changed this since you opened it (it is at version %(version)s now). Reload it and "
+                           "make your changes again.", version=current_version))
+        self.kind, self.ident = kind, ident
         self.current_version = current_version
 
 
@@ -108,7 +110,8 @@ RETENTION_DAYS = (1, 3650)
 
 def _slug(value: str, errors: dict[str, str]) -> str:
     if not SLUG.match(value or "") or len(value) > SLUG_MAX:
-        errors["slug"] = f"a slug is lowercase letters, digits and single hyphens, at most {SLUG_MAX} long"
+        errors["slug"] = _("The address is lowercase letters, digits and single hyphens, at most %(max)s characters.",
+                            max=SLUG_MAX)
     return value
 
 
@@ -118,18 +121,18 @@ def _texts(value: Mapping[str, str] | None, field: str, errors: dict[str, str], 
     texts = {locale: text.strip() for locale, text in (value or {}).items() if text and text.strip()}
     unknown = sorted(set(texts) - set(SUPPORTED_LOCALES))
     if unknown:
-        errors[field] = f"unsupported language(s): {', '.join(unknown)}"
+        errors[field] = _("Unsupported language: %(codes)s.", codes=", ".join(unknown))
     elif required and not texts:
-        errors[field] = "give the text in at least one language"
+        errors[field] = _("Give the text in at least one language.")
     elif any(len(text) > limit for text in texts.values()):
-        errors[field] = f"at most {limit} characters per language"
+        errors[field] = _("At most %(max)s characters per language.", max=limit)
     return texts
 
 
 def _languages(value: Iterable[str], errors: dict[str, str]) -> list[str]:
     codes = [code.strip().lower() for code in value if code.strip()]
     if any(not (2 <= len(code) <= 3 and code.isalpha()) for code in codes):
-        errors["languages"] = "languages are ISO 639 codes such as en, uk, de"
+        errors["languages"] = _("Languages are ISO 639 codes such as en, uk or de.")
     return list(dict.fromkeys(codes))
 
 
@@ -138,7 +141,7 @@ def _country(value: str | None, errors: dict[str, str], field: str = "country") 
         return None
     code = value.strip().upper()
     if not is_country(code):
-        errors[field] = f"{value!r} is not an ISO 3166 country code"
+        errors[field] = _("%(value)s is not an ISO 3166 country code.", value=value)
     return code
 
 
@@ -146,23 +149,23 @@ def _website(value: str | None, errors: dict[str, str]) -> str | None:
     if not value:
         return None
     if not re.match(r"^https?://[^\s/]+\.[^\s]+$", value) or len(value) > 200:
-        errors["website"] = "a website is an http(s) address of at most 200 characters"
+        errors["website"] = _("A website is an http or https address of at most 200 characters.")
     return value
 
 
 def _unique_slug(model: type[Campaign] | type[Target] | type[Petition], slug: str, errors: dict[str, str]) -> None:
     if "slug" not in errors and db.session.scalar(select(model.id).where(model.slug == slug)) is not None:
-        errors["slug"] = f"{slug!r} is taken"
+        errors["slug"] = _("The address %(slug)s is taken.", slug=slug)
 
 
 def _goals(goal: int, country_goals: Mapping[str, int] | None, errors: dict[str, str]) -> dict[str, int]:
     if not isinstance(goal, int) or goal < 0:
-        errors["goal"] = "the goal is a whole number, 0 for none"
+        errors["goal"] = _("The goal is a whole number, 0 for none.")
     goals: dict[str, int] = {}
     for code, value in (country_goals or {}).items():
         country = _country(code, errors, "country_goals")
         if not isinstance(value, int) or value < 0:
-            errors["country_goals"] = "country goals are whole numbers"
+            errors["country_goals"] = _("Country goals are whole numbers.")
         elif country:
             goals[country] = value
     return goals
@@ -310,14 +313,15 @@ def _targets(target_ids: Iterable[int], errors: dict[str, str]) -> list[Target]:
     ids = list(dict.fromkeys(target_ids))
     targets = list(db.session.scalars(select(Target).where(Target.id.in_(ids)).order_by(Target.id))) if ids else []
     if len(targets) != len(ids):
-        errors["targets"] = "unknown target"
+        errors["targets"] = _("Unknown target.")
     return targets
 
 
 def _retention(value: int, errors: dict[str, str]) -> int:
     low, high = RETENTION_DAYS
     if not isinstance(value, int) or not low <= value <= high:
-        errors["retention_days"] = f"keep signers' data between {low} and {high} days after closing"
+        errors["retention_days"] = _("Keep signers’ data between %(low)s and %(high)s days after closing.", low=low,
+                                     high=high)
     return value
 
 
@@ -330,7 +334,7 @@ def create_petition(slug: str, *, campaign_id: int, title: Mapping[str, str],
     errors: dict[str, str] = {}
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
-        errors["campaign"] = "unknown campaign"
+        errors["campaign"] = _("Unknown campaign.")
     petition = Petition(
         slug=_slug(slug, errors), campaign_id=campaign_id, title=_texts(title, "title", errors, required=True,
                                                                         limit=300),
@@ -367,7 +371,7 @@ def update_petition(petition_id: int, *, version: int, **changes: Any) -> Petiti
     if "target_ids" in changes:
         values["targets"] = _targets(changes["target_ids"], errors)
         if petition.status != PetitionStatus.DRAFT and not values["targets"]:
-            errors["targets"] = "a published petition is addressed to at least one target"
+            errors["targets"] = _("A published petition is addressed to at least one target.")
     if "goal" in changes or "country_goals" in changes:
         goal = changes.get("goal", petition.goal)
         values["country_goals"] = _goals(goal, changes.get("country_goals", petition.country_goals), errors)
@@ -387,18 +391,18 @@ def publish_petition(petition_id: int, *, now: datetime | None = None) -> Petiti
     if petition.status == PetitionStatus.OPEN:
         return petition
     if petition.status == PetitionStatus.CLOSED:
-        raise NotPublishable("a closed petition cannot be opened again")
+        raise NotPublishable(_("A closed petition cannot be opened again."))
     problems = []
     if petition.campaign.published_at is None:
-        problems.append("its campaign is not published")
+        problems.append(_("Its campaign is not published."))
     if not petition.targets:
-        problems.append("it is addressed to no target")
+        problems.append(_("It is addressed to no target."))
     if any(target.published_at is None for target in petition.targets):
-        problems.append("a target is not published")
+        problems.append(_("A target is not published."))
     if petition.closes_at is not None and petition.closes_at <= (now or utcnow()):
-        problems.append("its closing date has passed")
+        problems.append(_("Its closing date has passed."))
     if problems:
-        raise NotPublishable("; ".join(problems))
+        raise NotPublishable(" ".join(problems))
     return _edit(petition, petition.version, lambda: setattr(petition, "status", PetitionStatus.OPEN))
 
 
@@ -408,7 +412,7 @@ def close_petition(petition_id: int) -> Petition:
     if petition.status == PetitionStatus.CLOSED:
         return petition
     if petition.status == PetitionStatus.DRAFT:
-        raise NotPublishable("a draft was never open")
+        raise NotPublishable(_("A draft was never open."))
 
     def close() -> None:
         petition.status = PetitionStatus.CLOSED

@@ -187,7 +187,7 @@ def test_bad_input_is_refused_with_the_field_and_nothing_is_stored(ctx, kwargs, 
 def test_a_taken_slug_is_refused(ctx, make_petition):
     make_petition(slug="taken")
     campaign = services.find_campaign("people-first")
-    with pytest.raises(services.Rejected, match="'taken' is taken"):
+    with pytest.raises(services.Rejected, match="The address taken is taken"):
         services.create_petition("taken", campaign_id=campaign.id, title={"en": "Again"})
 
 
@@ -214,3 +214,14 @@ def test_campaigns_and_targets_are_edited_on_a_version_too(ctx):
         services.update_target(target.id, version=1, country="DE")
     db.session.rollback()
     assert services.find_target("sejm").country == "PL"
+
+
+def test_refusals_speak_the_editors_language(ctx):
+    from flask_babel import force_locale
+
+    with force_locale("uk"), pytest.raises(services.Rejected) as rejected:
+        services.create_campaign("Not A Slug", name={})
+    assert rejected.value.errors == {
+        "slug": "Адреса складається з малих латинських літер, цифр і поодиноких дефісів, не довша за 80 символів.",
+        "name": "Наведіть текст принаймні однією мовою.",
+    }
