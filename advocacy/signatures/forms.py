@@ -45,3 +45,10 @@ class SignForm(FlaskForm):
         self.postcode.validators = [
             _service_check(lambda value: services.clean_postcode(value, required=postcode_required))
         ]
+
+
+class NewLinkForm(FlaskForm):
+    """A signer who lost the confirmation email or the withdraw link asks for a new one."""
+
+    email = EmailField(_l("Email address"), validators=[_service_check(services.clean_email)],
+                       render_kw={"autocomplete": "email", "maxlength": services.EMAIL_MAX})

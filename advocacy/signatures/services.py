@@ -45,6 +45,7 @@ class EmailKind(enum.StrEnum):
     CONFIRM = "confirm"
     ALREADY_SIGNED = "already_signed"
     CONFIRMED = "confirmed"
+    WITHDRAW_LINK = "withdraw_link"
 
 
 class SignOutcome(enum.StrEnum):
@@ -53,6 +54,13 @@ class SignOutcome(enum.StrEnum):
     ALREADY_SIGNED = "already_signed"  # confirmed before: an "already signed" email goes out
     CAPPED = "capped"                  # too many emails for this signature today: nothing is sent
     SUPPRESSED = "suppressed"          # invalidated signature: nothing is sent
+
+
+class NewLinkOutcome(enum.StrEnum):
+    CONFIRM_SENT = "confirm_sent"      # still pending: the confirmation link is sent again
+    WITHDRAW_SENT = "withdraw_sent"    # confirmed: a link to take the signature back is sent
+    CAPPED = "capped"                  # too many emails for this signature today: nothing is sent
+    NOTHING = "nothing"                # no signature to send a link for (never signed, withdrawn, invalidated)
 
 
 class ConfirmOutcome(enum.StrEnum):
@@ -252,6 +260,38 @@ def _reserve_email(signature: Signature) -> bool:
         return False
     signature.emails_sent += 1
     return True
+
+
+def request_new_link(petition_id: int, address: str) -> NewLinkOutcome:
+    """A signer lost an email: send the link they need, if there is a signature to send it for.
+
+    The caller answers the same whatever the outcome, so nobody learns whether an address signed; the emails
+    share the cap of signing again. Flushes; the caller commits.
+    """
+    try:
+        clean = clean_email(address)
+    except ValueError as exc:
+        raise SignatureRejected({"email": [str(exc)]}) from exc
+    petition = db.session.get(Petition, petition_id)
+    if petition is None:
+        raise SignatureNotFound(petition_id)
+    signature = db.session.scalar(
+        select(Signature).where(Signature.petition_id == petition_id,
+                                Signature.email_index == email_index(petition_id, clean))
+    )
+    if signature is None or signature.state not in (SignatureState.PENDING, SignatureState.CONFIRMED):
+        return NewLinkOutcome.NOTHING
+    if signature.state == SignatureState.PENDING and not petition.is_open():
+        return NewLinkOutcome.NOTHING  # a closed petition counts no new confirmation
+    if not _reserve_email(signature):
+        return NewLinkOutcome.CAPPED
+    if signature.state == SignatureState.PENDING:
+        outbox.enqueue(SEND_EMAIL_ACTOR, signature.id, EmailKind.CONFIRM.value)
+        db.session.flush()
+        return NewLinkOutcome.CONFIRM_SENT
+    outbox.enqueue(SEND_EMAIL_ACTOR, signature.id, EmailKind.WITHDRAW_LINK.value)
+    db.session.flush()
+    return NewLinkOutcome.WITHDRAW_SENT
 
 
 def get_signature(signature_id: int) -> Signature:

@@ -1,14 +1,19 @@
-"""Confirming and withdrawing: the emailed link opens a page with a button; only its POST acts."""
+"""Confirming and withdrawing: the emailed link opens a page with a button; only its POST acts. A signer
+who lost the email asks for a new link."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from advocacy.crypto import SealBroken, TokenExpired, TokenInvalid, read_token
-from advocacy.extensions import db
+from advocacy.extensions import db, limiter
+from advocacy.petitions import services as petitions
+from advocacy.petitions.models import Petition
 from advocacy.signatures import services
+from advocacy.signatures.forms import NewLinkForm
 from advocacy.signatures.models import Signature
 from advocacy.signatures.services import ConfirmOutcome, SignatureNotFound, WithdrawOutcome
 
@@ -78,3 +83,35 @@ def withdraw(token: str) -> str | tuple[str, int]:
             abort(409)
         return render_template("signatures/withdrawn.html", petition=signature.petition, outcome=outcome)
     return render_template("signatures/withdraw.html", signature=signature, form=form, token=token)
+
+
+def _open_petition(slug: str) -> Petition:
+    try:
+        return petitions.get_petition(slug)
+    except petitions.PetitionNotFound:
+        abort(404)
+
+
+@bp.route("/p/<slug>/new-link", methods=["GET", "POST"])
+@limiter.limit("20 per minute; 200 per hour", methods=["POST"])
+def new_link(slug: str) -> str | tuple[str, int] | WerkzeugResponse:
+    """"Didn't get the email?" and "Lost your withdraw link?": the same answer whether or not the address
+    signed, so the page never tells anybody who did."""
+    petition = _open_petition(slug)
+    form = NewLinkForm()
+    if request.method == "POST":
+        if not form.validate():
+            return render_template("signatures/new_link.html", petition=petition, form=form), 400
+        try:
+            services.request_new_link(petition.id, form.email.data or "")
+        except services.SignatureRejected as rejected:
+            form.email.errors = list(rejected.errors.get("email", []))
+            return render_template("signatures/new_link.html", petition=petition, form=form), 400
+        db.session.commit()
+        return redirect(url_for("signatures.new_link_sent", slug=petition.slug), code=303)
+    return render_template("signatures/new_link.html", petition=petition, form=form)
+
+
+@bp.get("/p/<slug>/new-link/sent")
+def new_link_sent(slug: str) -> str:
+    return render_template("signatures/new_link_sent.html", petition=_open_petition(slug))
