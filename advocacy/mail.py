@@ -43,11 +43,9 @@ class TransientDeliveryError(DeliveryError):
 class SystemDeliveryError(TransientDeliveryError):
     """Our side is broken, not the recipient: wrong password, sender or relay refused, server unreachable.
 
-    Retried like any transient failure, and shown to operators: every mail fails until someone fixes it.
+    Retried like any transient failure, and shown to operators (the outbox middleware flags the row, which
+    `advocacy outbox failures` and /healthz show): every mail fails until someone fixes it.
     """
-
-    # read by the queue's outbox middleware: the row is flagged, `advocacy outbox failures` and /healthz show it
-    system_level = True
 
 
 class PermanentDeliveryError(DeliveryError):
@@ -158,7 +156,13 @@ class SmtpTransport:
         parts = urlsplit(url)
         if parts.scheme not in {"smtp", "smtps"}:
             raise ValueError("ADVOCACY_SMTP_URL must start with smtp:// or smtps://")
-        self.url = url
+        options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        self.ssl = parts.scheme == "smtps"
+        self.host = parts.hostname or "localhost"
+        self.port = parts.port or (465 if self.ssl else 25)
+        self.timeout = float(options.get("timeout", 30))
+        self.starttls = not self.ssl and options.get("starttls") in {"1", "true", "yes"}
+        self.login = (unquote(parts.username), unquote(parts.password or "")) if parts.username else None
 
     def send(self, message: EmailMessage) -> None:
         try:
@@ -178,21 +182,17 @@ class SmtpTransport:
             raise SystemDeliveryError(f"SMTP server unreachable ({type(exc).__name__})") from None
 
     def _deliver(self, message: EmailMessage) -> None:
-        parts = urlsplit(self.url)
-        options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        host = parts.hostname or "localhost"
-        timeout = float(options.get("timeout", 30))
         client: smtplib.SMTP
-        if parts.scheme == "smtps":
-            client = smtplib.SMTP_SSL(host, parts.port or 465, timeout=timeout,
+        if self.ssl:
+            client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
                                       context=ssl.create_default_context())
         else:
-            client = smtplib.SMTP(host, parts.port or 25, timeout=timeout)
+            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         with client:
-            if parts.scheme == "smtp" and options.get("starttls") in {"1", "true", "yes"}:
+            if self.starttls:
                 client.starttls(context=ssl.create_default_context())
-            if parts.username:
-                client.login(unquote(parts.username), unquote(parts.password or ""))
+            if self.login is not None:
+                client.login(*self.login)
             client.send_message(message)
 
 

@@ -19,6 +19,8 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage, Middleware
 from flask import Flask
 
+from advocacy.logs import redacted_traceback
+
 log = logging.getLogger(__name__)
 
 _app: Flask | None = None
@@ -97,6 +99,13 @@ class ScrubTracebacks(Middleware):
     stored in Redis or RabbitMQ; the text of an exception can quote an address or a name. Every message is
     cleaned just before it is encoded: the traceback is replaced by its frames without exception text.
     """
+
+    def after_process_message(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy, *,
+                              result: Any = None, exception: BaseException | None = None) -> None:
+        # after_* hooks run in reverse order of adding, so this runs before dramatiq's Retries (added first)
+        # copies the message to re-enqueue it with its traceback
+        if exception is not None:
+            message.options["redacted_traceback"] = redacted_traceback(exception)[-4000:]
 
     def before_enqueue(self, broker: dramatiq.Broker, message: dramatiq.Message[Any], delay: int | None) -> None:
         redacted = message.options.pop("redacted_traceback", None)

@@ -9,8 +9,7 @@ import dramatiq
 from dramatiq.middleware import Middleware, SkipMessage
 
 from advocacy.extensions import db
-from advocacy.logs import redacted_traceback
-from advocacy.mail import DeliveryError
+from advocacy.mail import DeliveryError, SystemDeliveryError
 from advocacy.outbox import services as outbox
 from advocacy.queue import bound_app
 
@@ -41,10 +40,6 @@ class OutboxMiddleware(Middleware):
 
     def after_process_message(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy, *,
                               result: Any = None, exception: BaseException | None = None) -> None:
-        if exception is not None:
-            # dramatiq's Retries runs after this and stores a traceback in the message it re-enqueues: the one
-            # ScrubTracebacks puts there instead has the frames and no exception text
-            message.options["redacted_traceback"] = redacted_traceback(exception)[-4000:]
         outbox_id = message.options.get("outbox_id")
         if outbox_id is None:
             return
@@ -55,7 +50,7 @@ class OutboxMiddleware(Middleware):
                 return
             # only the kind of error: exception texts from libraries can hold personal data
             error = f"{type(exception).__name__}: {_safe_text(exception)}"
-            system_error = bool(getattr(exception, "system_level", False))
+            system_error = isinstance(exception, SystemDeliveryError)
             message.options["outbox_error"] = error
             max_backoff = broker.get_actor(message.actor_name).options.get("max_backoff", 3_600_000)
             outbox.record_attempt_failure(outbox_id, message.message_id, timedelta(milliseconds=max_backoff),

@@ -215,20 +215,18 @@ def retry(outbox_id: int | None = None, *, flag_for_relay: bool = False) -> int:
     leaves the rows to the relay of whichever process runs it: for a command beside an embedded-mode site,
     whose in-memory broker is not the command's (a second message is harmless: it finds the row done or leased).
     """
+    condition = _failing()
     if outbox_id is not None:
-        row = db.session.get(OutboxMessage, outbox_id)
-        if row is None:
+        if db.session.get(OutboxMessage, outbox_id) is None:
             raise OutboxRowNotFound(outbox_id)
-        if row.done_at is not None or (row.failed_at is None and not row.system_error):
-            raise NotRetryable(outbox_id)
-        condition = OutboxMessage.id == outbox_id
-    else:
-        condition = _failing()
+        condition = and_(condition, OutboxMessage.id == outbox_id)
     rows = db.session.execute(
         select(OutboxMessage.id, OutboxMessage.actor_name, OutboxMessage.args).where(condition)
         .order_by(OutboxMessage.id)
     ).all()
     if not rows:
+        if outbox_id is not None:
+            raise NotRetryable(outbox_id)
         return 0
     ids = [row_id for row_id, _, _ in rows]
     values: dict[str, Any] = {"failed_at": None, "system_error": False, "lease_owner": None, "lease_until": None,
