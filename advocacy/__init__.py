@@ -140,6 +140,8 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
         TALLY_CACHE_SECONDS=settings.cache_seconds,
         # petition pages and API answers are shared by all anonymous readers of a language for this long
         PAGE_CACHE_SECONDS=settings.cache_seconds,
+        # per-country counts below this are public as "fewer than N"
+        MIN_PUBLIC_COUNT=settings.min_public_count,
         JSON_SORT_KEYS=False,
     )
     app.config.update(config)

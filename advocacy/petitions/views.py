@@ -35,7 +35,8 @@ def index() -> str:
 
 
 def _render_petition(petition: Petition, form: SignForm, status: int = 200) -> tuple[str, int]:
-    tally = tallies.tally(petition.id)
+    # the page is public: small per-country counts are hidden
+    tally = tallies.public_tally(petition.id, current_locale())
     return render_template("petitions/show.html", petition=petition, form=form, tally=tally,
                            upcoming_events=events.upcoming(petition_id=petition.id, limit=5)), status
 

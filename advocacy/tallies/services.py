@@ -44,10 +44,6 @@ class Tally:
         """Countries by count, largest first; ties by code so the order is stable."""
         return sorted(self.by_country.items(), key=lambda item: (-item[1], item[0]))
 
-    def public(self, locale: str | None = None) -> PublicTally:
-        """This tally as anonymous readers may see it (small counts hidden); see ``public_view``."""
-        return public_view(self, min_public_count(), locale)
-
 
 def add(petition_id: int, country: str, delta: int) -> None:
     """Change a country's count inside the caller's transaction."""
@@ -106,12 +102,8 @@ class PublicTally:
 
 
 def min_public_count() -> int:
-    """The smallest per-country count shown exactly; ``MIN_PUBLIC_COUNT`` in the app config overrides the
-    setting (tests do). 0 or 1 shows every count."""
-    configured = current_app.config.get("MIN_PUBLIC_COUNT")
-    if configured is None:
-        configured = current_app.extensions["advocacy.settings"].min_public_count
-    return max(int(configured), 0)
+    """The smallest per-country count shown exactly (ADVOCACY_MIN_PUBLIC_COUNT); 0 or 1 shows every count."""
+    return max(int(current_app.config["MIN_PUBLIC_COUNT"]), 0)
 
 
 def public_view(exact: Tally, threshold: int, locale: str | None = None) -> PublicTally:
