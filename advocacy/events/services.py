@@ -249,8 +249,6 @@ def update_event(uid: str, details: EventDetails, *, version: int) -> SaveOutcom
     A change that calendar apps must notice raises the SEQUENCE; ``version`` rises with any change.
     """
     event = get_event(uid)
-    if event.version != version:
-        raise StaleEdit(event.version)
     cleaned, campaign, petitions = _check(details)
     outcome = _update(event, cleaned, campaign, petitions, version=version)
     _flush()
