@@ -1,0 +1,1 @@
+"""Organiser, admin and liaison accounts: two-factor login, invitations, roles."""
