@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from advocacy import api, events, i18n, logs, outbox, petitions, signatures, tallies
+from advocacy import accounts, api, console, events, i18n, logs, outbox, petitions, signatures, tallies
 from advocacy.config import ConfigError, Settings, load_settings
 from advocacy.crypto import Keyring
 from advocacy.extensions import babel, csrf, db, limiter, migrate
@@ -38,6 +38,8 @@ FEATURES: tuple[Callable[[Settings], Feature], ...] = (
     events.feature,
     outbox.feature,
     api.feature,
+    accounts.feature,
+    console.feature,
 )
 
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -195,7 +197,10 @@ def _register_features(app: Flask, settings: Settings, features: list[Feature]) 
         if feature.cli is not None:
             app.cli.add_command(feature.cli)
         app.jinja_env.globals.update(feature.template_globals)
+        for init in feature.init_app:
+            init(app)
     app.extensions["advocacy.periodic_jobs"] = tuple(job for feature in features for job in feature.jobs)
+    app.extensions["advocacy.console_links"] = tuple(link for feature in features for link in feature.console_links)
     app.extensions["advocacy.embedded_start_hooks"] = tuple(
         hook for feature in features for hook in feature.on_embedded_start
     )

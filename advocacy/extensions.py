@@ -3,6 +3,7 @@
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -28,3 +29,5 @@ csrf = CSRFProtect()
 babel = Babel()
 # The remote address lives only in the limiter's short-lived window counters, never in the database or logs.
 limiter = Limiter(key_func=get_remote_address)
+# organiser, admin and liaison accounts (advocacy.accounts binds it: user loader, session limits)
+login_manager = LoginManager()

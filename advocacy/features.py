@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import click
     from dramatiq.middleware import Middleware
-    from flask import Blueprint
+    from flask import Blueprint, Flask
 
+    from advocacy.accounts.roles import Principal
     from advocacy.queue import ActorSpec
 
 
@@ -26,6 +27,15 @@ class Job:
     name: str
     every: timedelta
     run: Callable[[], object]
+
+
+@dataclass(frozen=True)
+class ConsoleLink:
+    """An entry of the console's navigation, shown to the principals ``visible`` accepts."""
+
+    endpoint: str
+    label: Callable[[], str]
+    visible: Callable[[Principal], bool]
 
 
 @dataclass(frozen=True)
@@ -44,3 +54,7 @@ class Feature:
     # called inside the app context when the embedded worker starts: its in-memory broker lost whatever a
     # previous process had queued
     on_embedded_start: tuple[Callable[[], Any], ...] = ()
+    # called once with the app while it is built (a login manager, a session interface, request hooks)
+    init_app: tuple[Callable[[Flask], Any], ...] = ()
+    # the console's navigation, in feature order
+    console_links: tuple[ConsoleLink, ...] = ()

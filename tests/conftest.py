@@ -291,3 +291,45 @@ def make_petition(ctx: None) -> Callable[..., Any]:
         return petition
 
     return create
+
+
+@pytest.fixture
+def login_as(app: Flask) -> Callable[..., Any]:
+    """Log a test client into the console as a new enrolled account with the given roles.
+
+    ``login_as(client, admin=True)``, ``login_as(client, organiser_of=[campaign_id])``,
+    ``login_as(client, liaison_of=[target_id])``; returns the account's id. The session is the one a login
+    with both factors starts (the login itself is tested in tests/accounts).
+    """
+    from advocacy.accounts import services as accounts
+    from advocacy.accounts.models import User
+    from advocacy.accounts.roles import Role
+    from advocacy.dbtypes import utcnow
+
+    counter = {"n": 0}
+
+    def login(client: FlaskClient, *, admin: bool = False, organiser_of: tuple[int, ...] | list[int] = (),
+              liaison_of: tuple[int, ...] | list[int] = (), email: str | None = None) -> int:
+        counter["n"] += 1
+        address = email or f"person{counter['n']}-{uuid.uuid4().hex[:6]}@coalition.test"
+        with app.app_context():
+            user = User(email=address, email_index=accounts.email_index(address), enrolled_at=utcnow())
+            db.session.add(user)
+            db.session.flush()
+            if admin:
+                accounts.add_grant(user, Role.ADMIN)
+            for campaign_id in organiser_of:
+                accounts.add_grant(user, Role.ORGANISER, campaign_id=campaign_id)
+            for target_id in liaison_of:
+                accounts.add_grant(user, Role.LIAISON, target_id=target_id)
+            db.session.commit()
+            user_id, session_id = user.id, user.get_id()
+            db.session.remove()
+        now = time.time()
+        with client.session_transaction("/console/") as session:
+            session.clear()
+            session.update({"_user_id": session_id, "_fresh": True, "sid": uuid.uuid4().hex,
+                            "started_at": now, "seen_at": now})
+        return user_id
+
+    return login

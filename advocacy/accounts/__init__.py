@@ -1,1 +1,44 @@
 """Organiser, admin and liaison accounts: two-factor login, invitations, roles."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from advocacy.config import Settings
+from advocacy.features import Feature
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from advocacy.accounts import sessions
+    from advocacy.accounts.models import User
+    from advocacy.extensions import db, login_manager
+
+    app.session_interface = sessions.SplitSessionInterface()
+    login_manager.init_app(app)
+    # the console's own checks decide where an anonymous visitor goes (console_required)
+    login_manager.login_view = None
+    # Flask-Login's session protection hashes the client's address into the session; ours rests on the
+    # epoch in the session id and the idle and absolute limits instead, and keeps no address anywhere
+    login_manager.session_protection = None
+
+    @login_manager.user_loader
+    def _load(session_id: str) -> User | None:
+        ident, _, epoch = session_id.partition(":")
+        if not ident.isdigit() or not epoch.isdigit():
+            return None
+        user = db.session.get(User, int(ident))
+        if user is None or not user.is_active or user.session_epoch != int(epoch):
+            return None
+        return user
+
+    app.before_request(sessions.enforce_limits)
+    app.jinja_env.globals["principal"] = sessions.current_principal
+
+
+def feature(settings: Settings) -> Feature:
+    from advocacy.accounts.views import bp
+
+    return Feature("accounts", blueprints=(bp,), init_app=(init_app,))
