@@ -7,10 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from advocacy.accounts.roles import SYSTEM, Forbidden, Principal
 from advocacy.dbtypes import utcnow
 from advocacy.extensions import db
 from advocacy.petitions import services
-from advocacy.petitions.models import Campaign, DataSharing, Petition, PetitionStatus, Target
+from advocacy.petitions.models import Campaign, DataSharing, DeliveryChannel, Petition, PetitionStatus, Target
 from advocacy.petitions.services import PetitionNotFound, get_petition, public_petitions
 
 
@@ -90,15 +91,16 @@ def test_closing_dates_are_kept_in_utc(make_petition):
 # --- create, update, publish ----------------------------------------------------------------------------
 
 def _campaign_and_target() -> tuple[Campaign, Target]:
-    campaign = services.create_campaign("free-them-all", name={"en": "Free them all", "uk": "Звільніть усіх"},
-                                        languages=["en", "uk"])
-    target = services.create_target("sejm", name={"en": "Sejm of the Republic of Poland"}, country="pl")
+    campaign = services.create_campaign("free-them-all", actor=SYSTEM,
+                                        name={"en": "Free them all", "uk": "Звільніть усіх"}, languages=["en", "uk"])
+    target = services.create_target("sejm", actor=SYSTEM, name={"en": "Sejm of the Republic of Poland"},
+                                    country="pl")
     return campaign, target
 
 
 def test_a_new_petition_is_a_draft_nobody_sees_until_it_is_published(ctx, client):
     campaign, target = _campaign_and_target()
-    petition = services.create_petition("free-civilians-pl", campaign_id=campaign.id,
+    petition = services.create_petition("free-civilians-pl", actor=SYSTEM, campaign_id=campaign.id,
                                         title={"en": "Free the civilians"}, target_ids=[target.id])
     db.session.commit()
     assert petition.status == PetitionStatus.DRAFT
@@ -108,39 +110,40 @@ def test_a_new_petition_is_a_draft_nobody_sees_until_it_is_published(ctx, client
 
     # its campaign and target are drafts too: it cannot go public before them
     with pytest.raises(services.NotPublishable, match=r"campaign is not published.*target is not published"):
-        services.publish_petition(petition.id)
-    services.publish_campaign(campaign.id)
-    services.publish_target(target.id)
+        services.publish_petition(petition.id, actor=SYSTEM)
+    services.publish_campaign(campaign.id, actor=SYSTEM)
+    services.publish_target(target.id, actor=SYSTEM)
     assert target.country == "PL"
-    opened = services.publish_petition(petition.id)
+    opened = services.publish_petition(petition.id, actor=SYSTEM)
     db.session.commit()
     assert opened.status == PetitionStatus.OPEN
     assert opened.version == 2
     assert client.get("/p/free-civilians-pl").status_code == 200
     # publishing again changes nothing, not even the version
-    assert services.publish_petition(petition.id).version == 2
+    assert services.publish_petition(petition.id, actor=SYSTEM).version == 2
 
 
 def test_a_stale_edit_is_refused_and_changes_nothing(ctx, make_petition):
-    petition = make_petition(slug="edited")
+    petition = make_petition(slug="edited", status=PetitionStatus.DRAFT)
     read_by_both = petition.version
-    services.update_petition(petition.id, version=read_by_both, title={"en": "Organiser A's title"}, goal=500)
+    services.update_petition(petition.id, actor=SYSTEM, version=read_by_both, title={"en": "Organiser A's title"},
+                             goal=500)
     db.session.commit()
     with pytest.raises(services.StaleEdit, match=f"version {read_by_both + 1}") as refused:
-        services.update_petition(petition.id, version=read_by_both, title={"en": "Organiser B's title"})
+        services.update_petition(petition.id, actor=SYSTEM, version=read_by_both,
+                                 title={"en": "Organiser B's title"})
     assert refused.value.current_version == read_by_both + 1
     db.session.rollback()
     db.session.expire_all()
-    stored = services.get_petition("edited")
+    stored = services.get_petition("edited", include_drafts=True)
     assert stored.title == {"en": "Organiser A's title"}
     assert stored.goal == 500
     # editing the version just read works, and a change of targets alone counts as a change
-    target = services.publish_target(services.create_target("ep", name={"en": "European Parliament"},
-                                                            country=None).id)
-    services.update_petition(petition.id, version=stored.version, target_ids=[target.id])
+    target = services.create_target("ep", actor=SYSTEM, name={"en": "European Parliament"}, country=None)
+    services.update_petition(petition.id, actor=SYSTEM, version=stored.version, target_ids=[target.id])
     db.session.commit()
-    assert [t.slug for t in services.get_petition("edited").targets] == ["ep"]
-    assert services.get_petition("edited").version == read_by_both + 2
+    assert [t.slug for t in services.get_petition("edited", include_drafts=True).targets] == ["ep"]
+    assert services.get_petition("edited", include_drafts=True).version == read_by_both + 2
 
 
 def test_an_edit_that_loses_a_race_with_another_process_is_refused(app, ctx, make_petition):
@@ -149,11 +152,11 @@ def test_an_edit_that_loses_a_race_with_another_process_is_refused(app, ctx, mak
     # another organiser's change commits between our read and our write
     with app.app_context():
         other = db.session.get(Petition, petition.id)
-        services.update_petition(other.id, version=other.version, goal=7)
+        services.update_petition(other.id, actor=SYSTEM, version=other.version, goal=7)
         db.session.commit()
         db.session.remove()
     with pytest.raises(services.StaleEdit):
-        services.update_petition(petition.id, version=version, goal=9)
+        services.update_petition(petition.id, actor=SYSTEM, version=version, goal=9)
     db.session.rollback()
     assert db.session.get(Petition, petition.id).goal == 7
 
@@ -179,7 +182,7 @@ def test_bad_input_is_refused_with_the_field_and_nothing_is_stored(ctx, kwargs, 
     values = {"slug": "fine-slug", "campaign_id": campaign.id, "title": {"en": "Fine"}, "target_ids": [target.id],
               **kwargs}
     with pytest.raises(services.Rejected) as rejected:
-        services.create_petition(values.pop("slug"), **values)
+        services.create_petition(values.pop("slug"), actor=SYSTEM, **values)
     assert list(rejected.value.errors) == [field]
     assert db.session.scalar(select(Petition.id).where(Petition.slug == "fine-slug")) is None
 
@@ -188,30 +191,30 @@ def test_a_taken_slug_is_refused(ctx, make_petition):
     make_petition(slug="taken")
     campaign = services.find_campaign("people-first")
     with pytest.raises(services.Rejected, match="The address taken is taken"):
-        services.create_petition("taken", campaign_id=campaign.id, title={"en": "Again"})
+        services.create_petition("taken", actor=SYSTEM, campaign_id=campaign.id, title={"en": "Again"})
 
 
 def test_closing_stops_signing_and_starts_the_retention_clock(ctx, make_petition):
     petition = make_petition(slug="to-close")
-    closed = services.close_petition(petition.id)
+    closed = services.close_petition(petition.id, actor=SYSTEM)
     db.session.commit()
     assert closed.status == PetitionStatus.CLOSED
     assert not closed.is_open()
     assert closed.closes_at is not None
     assert closed.closes_at <= utcnow()
-    with pytest.raises(services.NotPublishable, match="cannot be opened again"):
-        services.publish_petition(petition.id)
+    with pytest.raises(services.InvalidTransition, match="cannot be opened again"):
+        services.publish_petition(petition.id, actor=SYSTEM)
 
 
 def test_campaigns_and_targets_are_edited_on_a_version_too(ctx):
     campaign, target = _campaign_and_target()
-    services.update_campaign(campaign.id, version=1, name={"en": "Free them all!"})
-    services.update_target(target.id, version=1, data_sharing=DataSharing.COUNTS_ONLY)
+    services.update_campaign(campaign.id, actor=SYSTEM, version=1, name={"en": "Free them all!"})
+    services.update_target(target.id, actor=SYSTEM, version=1, data_sharing=DataSharing.COUNTS_ONLY)
     db.session.commit()
     with pytest.raises(services.StaleEdit):
-        services.update_campaign(campaign.id, version=1, website="https://example.org")
+        services.update_campaign(campaign.id, actor=SYSTEM, version=1, website="https://example.org")
     with pytest.raises(services.StaleEdit):
-        services.update_target(target.id, version=1, country="DE")
+        services.update_target(target.id, actor=SYSTEM, version=1, country="DE")
     db.session.rollback()
     assert services.find_target("sejm").country == "PL"
 
@@ -220,8 +223,101 @@ def test_refusals_speak_the_editors_language(ctx):
     from flask_babel import force_locale
 
     with force_locale("uk"), pytest.raises(services.Rejected) as rejected:
-        services.create_campaign("Not A Slug", name={})
+        services.create_campaign("Not A Slug", actor=SYSTEM, name={})
     assert rejected.value.errors == {
         "slug": "Адреса складається з малих латинських літер, цифр і поодиноких дефісів, не довша за 80 символів.",
         "name": "Наведіть текст принаймні однією мовою.",
     }
+
+
+# --- who may do what ----------------------------------------------------------------------------------------
+
+def _organiser_of(campaign_id: int, user_id: int = 1) -> Principal:
+    return Principal(user_id=user_id, campaign_ids=frozenset({campaign_id}))
+
+
+def test_only_an_admin_creates_a_campaign(ctx):
+    organiser = Principal(user_id=1, campaign_ids=frozenset({1}))
+    with pytest.raises(Forbidden):
+        services.create_campaign("new-one", actor=organiser, name={"en": "New"})
+    assert services.find_campaign("new-one") is None
+    created = services.create_campaign("new-one", actor=Principal(user_id=2, is_admin=True), name={"en": "New"})
+    assert created.id is not None
+
+
+def test_organisers_change_and_publish_their_own_campaigns_only(ctx):
+    campaign, _target = _campaign_and_target()
+    stranger = _organiser_of(campaign.id + 1)
+    with pytest.raises(Forbidden):
+        services.update_campaign(campaign.id, actor=stranger, version=1, name={"en": "Hijacked"})
+    with pytest.raises(Forbidden):
+        services.publish_campaign(campaign.id, actor=stranger)
+    ours = _organiser_of(campaign.id)
+    services.update_campaign(campaign.id, actor=ours, version=1, sender_name="People First coalition",
+                             email_footer={"en": "You signed a petition of People First.", "uk": "Ви підписали."})
+    services.publish_campaign(campaign.id, actor=ours)
+    assert campaign.name == {"en": "Free them all", "uk": "Звільніть усіх"}
+    assert campaign.sender_name == "People First coalition"
+    assert campaign.email_footer["uk"] == "Ви підписали."
+    assert campaign.published_at is not None
+
+
+def test_any_organiser_manages_targets_but_nobody_else(ctx):
+    nobody = Principal(user_id=3)
+    liaison = Principal(user_id=4, target_ids=frozenset({1}))
+    for actor in (nobody, liaison):
+        with pytest.raises(Forbidden):
+            services.create_target("ep", actor=actor, name={"en": "European Parliament"}, country=None)
+    target = services.create_target("ep", actor=_organiser_of(99), name={"en": "European Parliament"}, country=None)
+    with pytest.raises(Forbidden):
+        services.update_target(target.id, actor=liaison, version=1, website="https://europarl.europa.eu")
+    with pytest.raises(Forbidden):
+        services.publish_target(target.id, actor=nobody)
+    assert target.published_at is None
+
+
+def test_petitions_are_created_and_edited_by_organisers_of_their_campaign(ctx):
+    campaign, target = _campaign_and_target()
+    stranger = _organiser_of(campaign.id + 1)
+    with pytest.raises(Forbidden):
+        services.create_petition("theirs", actor=stranger, campaign_id=campaign.id, title={"en": "Not yours"})
+    petition = services.create_petition("ours", actor=_organiser_of(campaign.id), campaign_id=campaign.id,
+                                        title={"en": "Ours"}, target_ids=[target.id])
+    with pytest.raises(Forbidden):
+        services.update_petition(petition.id, actor=stranger, version=1, title={"en": "Hijacked"})
+    with pytest.raises(Forbidden):
+        services.submit_petition(petition.id, actor=stranger, version=1)
+    assert petition.title == {"en": "Ours"}
+    assert petition.status == PetitionStatus.DRAFT
+
+
+# --- new fields ---------------------------------------------------------------------------------------------
+
+def test_a_target_has_a_contact_address_and_a_delivery_channel(ctx):
+    target = services.create_target("sejm-committee", actor=SYSTEM, name={"en": "Sejm committee"}, country="PL",
+                                    contact_email=" Petycje@Sejm.gov.pl ")
+    assert target.contact_email == "Petycje@sejm.gov.pl"
+    assert target.delivery_channel == DeliveryChannel.EMAIL
+    services.update_target(target.id, actor=SYSTEM, version=1, delivery_channel=DeliveryChannel.WEBHOOK,
+                           webhook_url="https://hooks.example.org/petitions")
+    assert (target.delivery_channel, target.webhook_url) == (DeliveryChannel.WEBHOOK,
+                                                             "https://hooks.example.org/petitions")
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [
+    ({"contact_email": "not an address"}, "contact_email"),
+    ({"delivery_channel": DeliveryChannel.WEBHOOK}, "webhook_url"),
+    ({"delivery_channel": DeliveryChannel.WEBHOOK, "webhook_url": "http://hooks.example.org/x"}, "webhook_url"),
+    ({"webhook_url": "https://"}, "webhook_url"),
+])
+def test_bad_contact_details_are_refused(ctx, kwargs, field):
+    with pytest.raises(services.Rejected) as rejected:
+        services.create_target("bad", actor=SYSTEM, name={"en": "Bad"}, country=None, **kwargs)
+    assert list(rejected.value.errors) == [field]
+    assert services.find_target("bad") is None
+
+
+def test_a_sender_name_cannot_smuggle_an_address(ctx):
+    with pytest.raises(services.Rejected) as rejected:
+        services.create_campaign("c", actor=SYSTEM, name={"en": "C"}, sender_name="Org <evil@example.org>")
+    assert list(rejected.value.errors) == ["sender_name"]
