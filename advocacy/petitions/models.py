@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Enum, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import JSON, Column, Enum, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from advocacy.dbtypes import UTCDateTime, utcnow
@@ -160,8 +160,7 @@ class PetitionTransition(db.Model):  # type: ignore[name-defined]
     petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"), index=True)
     from_status: Mapped[str] = mapped_column(String(10))
     to_status: Mapped[str] = mapped_column(String(10))
-    # the account that made the change; None for the system (the demo loader, the closing job). No foreign
-    # key yet: the users table came from another branch at the same time; add one when both have landed.
-    actor_user_id: Mapped[int | None] = mapped_column(Integer)
+    # the account that made the change; None for the system (the demo loader, the closing job)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

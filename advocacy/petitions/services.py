@@ -11,11 +11,10 @@ view, command or job that calls them commits once.
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -41,6 +40,7 @@ from advocacy.petitions.models import (
     PetitionTransition,
     Target,
 )
+from advocacy.petitions.parliaments import Parliament, all_parliaments
 
 
 class PetitionNotFound(LookupError):
@@ -676,27 +676,11 @@ def close_due_petitions(now: datetime | None = None) -> int:
 
 # --- country launch ----------------------------------------------------------------------------------------
 
-class ParliamentLike(Protocol):
-    """A national parliament of the reference list (advocacy.petitions.parliaments.Parliament)."""
-
-    @property
-    def country(self) -> str: ...
-    @property
-    def slug(self) -> str: ...
-    @property
-    def name(self) -> dict[str, str]: ...
-    @property
-    def languages(self) -> tuple[str, ...]: ...
-    @property
-    def website(self) -> str: ...
+def _reference_parliaments() -> list[Parliament]:
+    return all_parliaments()
 
 
-def _reference_parliaments() -> list[ParliamentLike]:
-    module = importlib.import_module("advocacy.petitions.parliaments")
-    return list(module.all_parliaments())
-
-
-def _parliament_target(parliament: ParliamentLike, actor: Principal) -> Target:
+def _parliament_target(parliament: Parliament, actor: Principal) -> Target:
     """The country's parliament as a target: the one there is, or a new published one from the list."""
     country = parliament.country.upper()
     slug = f"parliament-{country.lower()}"
@@ -724,7 +708,7 @@ def _child_slug(parent: Petition, country: str, taken: set[str]) -> str:
 
 
 def launch_country_petitions(petition_id: int, *, actor: Principal, countries: Sequence[str],
-                             parliaments: Iterable[ParliamentLike] | None = None) -> list[Petition]:
+                             parliaments: Iterable[Parliament] | None = None) -> list[Petition]:
     """From a campaign petition, one draft per country addressed to its national parliament, in its languages
     (those of the parent's texts that the country speaks, English and the campaign's languages) with the
     country's goal. All or nothing: an unknown country, or one that already has a petition launched from this

@@ -41,10 +41,11 @@ def upgrade():
     sa.Column('petition_id', sa.Integer(), nullable=False),
     sa.Column('from_status', sa.String(length=10), nullable=False),
     sa.Column('to_status', sa.String(length=10), nullable=False),
-    # no foreign key to users yet (see the model)
     sa.Column('actor_user_id', sa.Integer(), nullable=True),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['actor_user_id'], ['users.id'],
+                            name=op.f('fk_petition_transitions_actor_user_id_users')),
     sa.ForeignKeyConstraint(['petition_id'], ['petitions.id'],
                             name=op.f('fk_petition_transitions_petition_id_petitions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_petition_transitions'))
