@@ -592,7 +592,11 @@ def language_name(code: str, locale: str) -> str:
 
 
 def organised_campaigns(actor: Principal) -> list[Campaign]:
-    """The campaigns the actor may link events to: those it organises, or all of them for an admin."""
+    """The campaigns the actor may link events to: those it organises, or all of them for an admin.
+
+    Forbidden for an actor who organises nothing.
+    """
+    require_any_organiser(actor)
     query = select(Campaign).order_by(Campaign.slug)
     if not actor.is_admin:
         query = query.where(Campaign.id.in_(actor.campaign_ids))
@@ -614,7 +618,8 @@ def petitions_of(campaigns: Sequence[Campaign]) -> dict[Campaign, list[Petition]
 
 def manageable_events(actor: Principal, *, now: datetime | None = None) -> tuple[list[Event], list[Event]]:
     """Every event the actor manages, drafts and cancelled ones too: (not yet over, soonest first; past,
-    latest first). An admin manages all of them."""
+    latest first). An admin manages all of them; Forbidden for an actor who organises nothing."""
+    require_any_organiser(actor)
     now = now or utcnow()
     query = select(Event).options(selectinload(Event.campaign))
     if not actor.is_admin:
