@@ -7,7 +7,15 @@ from advocacy.features import Feature
 
 
 def feature(settings: Settings) -> Feature:
-    from advocacy.events.cli import events_group
-    from advocacy.events.views import bp
+    from flask_babel import gettext as _
 
-    return Feature("events", blueprints=(bp,), cli=events_group)
+    from advocacy.events.cli import events_group
+    from advocacy.events.console import bp as console_bp
+    from advocacy.events.views import bp
+    from advocacy.features import ConsoleLink
+
+    return Feature(
+        "events", blueprints=(bp, console_bp), cli=events_group,
+        console_links=(ConsoleLink("events_console.index", lambda: _("Events"),
+                                   lambda principal: principal.is_organiser),),
+    )

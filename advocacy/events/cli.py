@@ -12,6 +12,7 @@ from typing import IO
 import click
 from flask.cli import with_appcontext
 
+from advocacy.accounts.roles import SYSTEM
 from advocacy.events import ical, services
 from advocacy.events.models import EventDetails, EventKind
 from advocacy.events.services import EventNotFound, EventRejected, StaleEdit
@@ -74,7 +75,7 @@ def import_command(file: str, locale: str, timezone: str, kind: str, campaign: s
     with click.open_file(file, "rb") as stream:
         try:
             outcome = services.import_ics(
-                stream, default_locale=locale, default_timezone=timezone, default_kind=EventKind(kind),
+                stream, actor=SYSTEM, default_locale=locale, default_timezone=timezone, default_kind=EventKind(kind),
                 campaign_slug=campaign, petition_slugs=petition, hrc_session=_session(session), country=country,
             )
             db.session.commit()
@@ -147,13 +148,13 @@ def add_command(uid: str | None, version: int | None, draft: bool, titles: tuple
         if uid:
             # without --version, the version read now: the command is its own reader
             edited = version if version is not None else services.get_event(uid).version
-            outcome = services.update_event(uid, details, version=edited)
+            outcome = services.update_event(uid, details, actor=SYSTEM, version=edited)
             event = outcome.event
             verb = "changed" if outcome.changed else "unchanged"
         else:
-            event = services.create_event(details)
+            event = services.create_event(details, actor=SYSTEM)
             if not draft:
-                services.publish_event(event.uid)
+                services.publish_event(event.uid, actor=SYSTEM)
             verb = "added as a draft" if draft else "added"
         db.session.commit()
     except EventRejected as rejected:
@@ -174,7 +175,7 @@ def add_command(uid: str | None, version: int | None, draft: bool, titles: tuple
 def publish_command(uid: str) -> None:
     """Publish a draft: it appears on the public pages and in the feeds. Publishing twice changes nothing."""
     try:
-        event = services.publish_event(uid)
+        event = services.publish_event(uid, actor=SYSTEM)
         db.session.commit()
     except EventNotFound:
         db.session.rollback()
@@ -188,7 +189,7 @@ def publish_command(uid: str) -> None:
 def cancel_command(uid: str) -> None:
     """Mark an event cancelled: it stays listed, and calendars that subscribed see it cancelled."""
     try:
-        event = services.cancel_event(uid)
+        event = services.cancel_event(uid, actor=SYSTEM)
         db.session.commit()
     except EventNotFound:
         db.session.rollback()

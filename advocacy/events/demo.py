@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from advocacy.accounts.roles import SYSTEM
 from advocacy.dbtypes import utcnow
 from advocacy.events import services
 from advocacy.events.models import EventDetails, EventKind
@@ -170,11 +171,11 @@ def load_demo_events(campaign: Campaign, petitions_by_slug: dict[str, Petition],
         try:
             existing = services.get_event(uid)
         except services.EventNotFound:
-            services.create_event(details, uid=uid)
-            services.publish_event(uid)
+            services.create_event(details, actor=SYSTEM, uid=uid)
+            services.publish_event(uid, actor=SYSTEM)
             created += 1
         else:
-            services.update_event(uid, details, version=existing.version)
-            services.publish_event(uid)
+            services.update_event(uid, details, actor=SYSTEM, version=existing.version)
+            services.publish_event(uid, actor=SYSTEM)
     return created
 

@@ -10,7 +10,7 @@ import calendar as calendar_module
 import re
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any, Literal
 from urllib.parse import urlsplit
@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from advocacy.accounts.roles import Principal, require_any_organiser, require_organiser
 from advocacy.dbtypes import utcnow
 from advocacy.events import ical
 from advocacy.events.models import Event, EventDetails, EventKind, EventStatus, event_petitions
@@ -75,6 +76,8 @@ class ImportOutcome:
     created: list[str]
     updated: list[str]
     unchanged: list[str]
+    # events the importer may not manage, each with a translated reason; nothing of them was stored
+    refused: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -146,6 +149,11 @@ def _check(details: EventDetails) -> tuple[EventDetails, Campaign | None, list[P
         petition = db.session.scalar(select(Petition).where(Petition.slug == slug))
         if petition is None:
             errors.append(_("There is no petition “%(slug)s”.", slug=slug))
+        elif campaign is None and not details.campaign_slug:
+            errors.append(_("The petition “%(slug)s” can only be linked to an event of its campaign; "
+                            "choose the campaign.", slug=slug))
+        elif campaign is not None and petition.campaign_id != campaign.id:
+            errors.append(_("The petition “%(slug)s” belongs to another campaign.", slug=slug))
         else:
             petitions.append(petition)
     if errors:
@@ -235,29 +243,48 @@ def _update(event: Event, cleaned: EventDetails, campaign: Campaign | None, peti
 # Every service here flushes and never commits: the view, command or job that calls it commits once.
 
 
-def create_event(details: EventDetails, *, uid: str | None = None) -> Event:
-    """A new event, as a draft: nobody but organisers sees it until ``publish_event``."""
+def may_manage(actor: Principal, event: Event) -> bool:
+    """Organisers of the event's campaign and admins manage an event; one of no campaign is the admins'."""
+    return actor.can_organise(event.campaign_id)
+
+
+def require_manager(actor: Principal, event: Event) -> None:
+    require_organiser(actor, event.campaign_id)
+
+
+def create_event(details: EventDetails, *, actor: Principal, uid: str | None = None) -> Event:
+    """A new event, as a draft: nobody but organisers sees it until ``publish_event``.
+
+    The actor organises the campaign the event is linked to (and so its petitions), or is an admin; an event
+    of no campaign is created by admins only.
+    """
+    require_any_organiser(actor)
     cleaned, campaign, petitions = _check(details)
+    require_organiser(actor, campaign.id if campaign is not None else None)
     event = _new_event(uid, cleaned, campaign, petitions, sequence=0, published=False)
     _flush()
     return event
 
 
-def update_event(uid: str, details: EventDetails, *, version: int) -> SaveOutcome:
+def update_event(uid: str, details: EventDetails, *, actor: Principal, version: int) -> SaveOutcome:
     """Replace the details of the event with this UID, as read at ``version``; raises StaleEdit if it changed since.
 
-    A change that calendar apps must notice raises the SEQUENCE; ``version`` rises with any change.
+    A change that calendar apps must notice raises the SEQUENCE; ``version`` rises with any change. The
+    actor manages the event, and organises the campaign it is linked to after the change.
     """
     event = get_event(uid)
+    require_manager(actor, event)
     cleaned, campaign, petitions = _check(details)
+    require_organiser(actor, campaign.id if campaign is not None else None)
     outcome = _update(event, cleaned, campaign, petitions, version=version)
     _flush()
     return outcome
 
 
-def publish_event(uid: str) -> Event:
+def publish_event(uid: str, *, actor: Principal) -> Event:
     """Show a draft on the public pages and feeds; publishing a published event changes nothing."""
     event = get_event(uid)
+    require_manager(actor, event)
     if event.published_at is None:
         event.published_at = utcnow()
         _flush()
@@ -283,9 +310,10 @@ def get_event_by_id(event_id: int, *, include_drafts: bool = False) -> Event:
     return event
 
 
-def cancel_event(uid: str) -> Event:
+def cancel_event(uid: str, *, actor: Principal) -> Event:
     """Cancelled events stay listed, marked as such, so that subscribed calendars learn of it."""
     event = get_event(uid)
+    require_manager(actor, event)
     if event.status != EventStatus.CANCELLED:
         event.status = EventStatus.CANCELLED
         event.sequence += 1
@@ -309,7 +337,8 @@ def read_limited(stream: IO[bytes], limit: int = MAX_ICS_BYTES) -> bytes:
     return b"".join(chunks)
 
 
-def import_ics(stream: IO[bytes], *, default_locale: str = "en", default_timezone: str = "Europe/Zurich",
+def import_ics(stream: IO[bytes], *, actor: Principal, default_locale: str = "en",
+               default_timezone: str = "Europe/Zurich",
                default_kind: EventKind = EventKind.SIDE_EVENT, campaign_slug: str | None = None,
                petition_slugs: Iterable[str] = (), hrc_session: int | None = None,
                country: str | None = None) -> ImportOutcome:
@@ -319,7 +348,15 @@ def import_ics(stream: IO[bytes], *, default_locale: str = "en", default_timezon
     we have is updated at the version read here, a new one is created published (a file is an explicit
     publication; an existing draft stays a draft). The defaults fill in what the file does not say.
     Nothing is committed: the caller commits on success and rolls back on any failure.
+
+    The actor organises ``campaign_slug`` (if given), or is an admin. An event of the file that the actor may
+    not manage (it names another campaign, or its UID is an event of another campaign) is refused and left
+    out, with the reason in ``ImportOutcome.refused``; the others are imported.
     """
+    require_any_organiser(actor)
+    if campaign_slug:
+        default_campaign = db.session.scalar(select(Campaign).where(Campaign.slug == campaign_slug))
+        require_organiser(actor, default_campaign.id if default_campaign is not None else None)
     if default_timezone not in ical.known_timezones():
         raise EventRejected([_("“%(zone)s” is not a time zone; use an IANA name such as Europe/Zurich.",
                                zone=default_timezone)])
@@ -351,6 +388,13 @@ def import_ics(stream: IO[bytes], *, default_locale: str = "en", default_timezon
     outcome = ImportOutcome([], [], [])
     for item, (cleaned, campaign, petitions) in checked:
         existing = db.session.scalar(select(Event).where(Event.uid == item.uid))
+        if existing is not None and not may_manage(actor, existing):
+            outcome.refused.append((item.uid, _("An event with this UID belongs to a campaign you do not organise.")))
+            continue
+        if not actor.can_organise(campaign.id if campaign is not None else None):
+            outcome.refused.append((item.uid, _("You do not organise the campaign of this event.") if campaign
+                                    else _("Only an admin may add an event of no campaign.")))
+            continue
         if existing is None:
             _new_event(item.uid, cleaned, campaign, petitions, sequence=item.sequence, published=True)
             outcome.created.append(item.uid)
@@ -542,3 +586,53 @@ def language_name(code: str, locale: str) -> str:
         return code
     return name or code
 
+
+
+# ---------------------------------------------------------------- for the console
+
+
+def organised_campaigns(actor: Principal) -> list[Campaign]:
+    """The campaigns the actor may link events to: those it organises, or all of them for an admin.
+
+    Forbidden for an actor who organises nothing.
+    """
+    require_any_organiser(actor)
+    query = select(Campaign).order_by(Campaign.slug)
+    if not actor.is_admin:
+        query = query.where(Campaign.id.in_(actor.campaign_ids))
+    return list(db.session.scalars(query).all())
+
+
+def petitions_of(campaigns: Sequence[Campaign]) -> dict[Campaign, list[Petition]]:
+    """The petitions an event of each campaign may be linked to, drafts too."""
+    by_campaign: dict[Campaign, list[Petition]] = {campaign: [] for campaign in campaigns}
+    if not campaigns:
+        return by_campaign
+    ids = {campaign.id: campaign for campaign in campaigns}
+    for petition in db.session.scalars(
+        select(Petition).where(Petition.campaign_id.in_(ids)).order_by(Petition.position, Petition.id)
+    ):
+        by_campaign[ids[petition.campaign_id]].append(petition)
+    return by_campaign
+
+
+def manageable_events(actor: Principal, *, now: datetime | None = None) -> tuple[list[Event], list[Event]]:
+    """Every event the actor manages, drafts and cancelled ones too: (not yet over, soonest first; past,
+    latest first). An admin manages all of them; Forbidden for an actor who organises nothing."""
+    require_any_organiser(actor)
+    now = now or utcnow()
+    query = select(Event).options(selectinload(Event.campaign))
+    if not actor.is_admin:
+        query = query.where(Event.campaign_id.in_(actor.campaign_ids))
+    coming = db.session.scalars(query.where(Event.ends_at >= now).order_by(Event.starts_at, Event.id)).all()
+    past = db.session.scalars(
+        query.where(Event.ends_at < now).order_by(Event.starts_at.desc(), Event.id.desc())
+    ).all()
+    return list(coming), list(past)
+
+
+def get_managed_event(event_id: int, *, actor: Principal) -> Event:
+    """An event for the console, drafts too; Forbidden unless the actor manages it."""
+    event = get_event_by_id(event_id, include_drafts=True)
+    require_manager(actor, event)
+    return event

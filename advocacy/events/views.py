@@ -10,10 +10,10 @@ from babel import Locale
 from babel.dates import format_date, format_datetime, format_interval, get_day_names, get_timezone_name
 from flask import Blueprint, Response, abort, current_app, make_response, render_template, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from advocacy.dbtypes import utcnow
 from advocacy.events import ical, services
+from advocacy.events.forms import KIND_LABELS
 from advocacy.events.models import Event, EventKind, EventStatus
 from advocacy.events.services import EventFilter, EventNotFound
 from advocacy.i18n import current_locale, is_country
@@ -23,13 +23,6 @@ bp = Blueprint("events", __name__, url_prefix="/events")
 
 TZ_COOKIE = "tz"
 PAST_LIMIT = 200
-KIND_LABELS = {
-    EventKind.SIDE_EVENT: _l("Side-event"),
-    EventKind.HAND_IN: _l("Petition hand-in"),
-    EventKind.EXHIBITION: _l("Exhibition"),
-    EventKind.RALLY: _l("Rally"),
-    EventKind.WEBINAR: _l("Webinar"),
-}
 FILTER_KEYS = ("session", "kind", "campaign", "language", "country", "mode")
 
 

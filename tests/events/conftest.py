@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from advocacy.accounts.roles import SYSTEM
 from advocacy.events import services
 from advocacy.events.models import Event, EventDetails, EventKind
 from advocacy.extensions import db
@@ -48,9 +49,9 @@ def make_event(make_petition: Callable[..., Any]) -> Callable[..., Event]:
             "interpretation": ("uk", "ru"),
         }
         values.update(overrides)
-        event = services.create_event(EventDetails(**values), uid=uid)
+        event = services.create_event(EventDetails(**values), uid=uid, actor=SYSTEM)
         if not draft:
-            services.publish_event(event.uid)
+            services.publish_event(event.uid, actor=SYSTEM)
         db.session.commit()
         return event
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import vobject
 
+from advocacy.accounts.roles import SYSTEM
 from advocacy.events import services
 from advocacy.events.models import EventDetails, EventKind
 from advocacy.extensions import db
@@ -54,7 +55,7 @@ def test_feed_times_right_across_the_autumn_change(client, make_event):
 def test_every_event_has_uid_dtstamp_sequence_and_status(client, make_event):
     kept = make_event()
     dropped = make_event(uid="dropped@test")
-    services.cancel_event("dropped@test")
+    services.cancel_event("dropped@test", actor=SYSTEM)
     db.session.commit()
     events = by_uid(parse(client.get("/events/feed.ics")))
     for event in events.values():
@@ -69,12 +70,12 @@ def test_every_event_has_uid_dtstamp_sequence_and_status(client, make_event):
 def test_uid_stays_and_sequence_rises_when_an_event_changes(client, make_event):
     event = make_event(uid="stable@test")
     first = by_uid(parse(client.get("/events/feed.ics")))["stable@test"]
-    services.import_ics(io.BytesIO(client.get("/events/feed.ics").data))  # our own feed: nothing changes
+    services.import_ics(io.BytesIO(client.get("/events/feed.ics").data), actor=SYSTEM)  # our own feed: nothing changes
     db.session.commit()
     assert by_uid(parse(client.get("/events/feed.ics")))["stable@test"].sequence.value == "0"
     details = EventDetails(title={"en": "Moved"}, starts_at=AFTER_SPRING_CHANGE,
                                     ends_at=AFTER_SPRING_CHANGE.replace(hour=15), venue="Palais des Nations")
-    services.update_event(event.uid, details, version=event.version)
+    services.update_event(event.uid, details, version=event.version, actor=SYSTEM)
     db.session.commit()
     second = by_uid(parse(client.get("/events/feed.ics")))["stable@test"]
     assert first.sequence.value == "0"
@@ -159,7 +160,7 @@ def test_our_feed_imports_back_unchanged(client, make_event, make_petition):
                           petition_slugs=("free-civilians",),
                           title={"en": "Hand-in, Berlin", "uk": "Передання"}, timezone="Europe/Berlin")
     feed = client.get("/events/feed.ics").data
-    outcome = services.import_ics(io.BytesIO(feed))
+    outcome = services.import_ics(io.BytesIO(feed), actor=SYSTEM)
     assert outcome.unchanged == [original.uid]
 
 
@@ -171,7 +172,7 @@ def test_a_draft_is_in_no_feed_until_published(client, make_event):
         assert set(by_uid(parse(client.get(url)))) == {shown.uid}, url
     assert client.get(f"/events/{draft.id}.ics").status_code == 404
 
-    services.publish_event("draft@test")
+    services.publish_event("draft@test", actor=SYSTEM)
     db.session.commit()
     for url in feeds:
         assert set(by_uid(parse(client.get(url)))) == {shown.uid, draft.uid}, url

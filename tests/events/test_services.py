@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from advocacy.accounts.roles import SYSTEM
 from advocacy.events import services
 from advocacy.events.demo import EVENTS, load_demo_events
 from advocacy.events.models import Event, EventDetails, EventKind, EventStatus
@@ -70,13 +71,13 @@ def test_changing_an_event_keeps_its_uid_and_raises_its_sequence(make_event):
                            ends_at=BEFORE_SPRING_CHANGE + timedelta(hours=1), venue="Palais des Nations",
                            room="Room XXIV")
     read = event.version
-    changed = services.update_event("fixed@test", details, version=read)
+    changed = services.update_event("fixed@test", details, version=read, actor=SYSTEM)
     assert changed.changed
     assert not changed.created
     assert (changed.event.id, changed.event.uid, changed.event.sequence) == (event.id, "fixed@test", 1)
     assert changed.event.version == read + 1
     # saving the same details again is no change for calendars, nor for the version
-    again = services.update_event("fixed@test", details, version=read + 1)
+    again = services.update_event("fixed@test", details, version=read + 1, actor=SYSTEM)
     assert not again.changed
     assert (again.event.sequence, again.event.version) == (1, read + 1)
     db.session.commit()
@@ -85,8 +86,8 @@ def test_changing_an_event_keeps_its_uid_and_raises_its_sequence(make_event):
 
 def test_cancelling_keeps_the_event_visible_as_cancelled(make_event):
     event = make_event(uid="cancel-me@test")
-    services.cancel_event("cancel-me@test")
-    services.cancel_event("cancel-me@test")
+    services.cancel_event("cancel-me@test", actor=SYSTEM)
+    services.cancel_event("cancel-me@test", actor=SYSTEM)
     db.session.expire_all()
     found = services.find_events(EventFilter(), when="upcoming", now=datetime(2030, 1, 1, tzinfo=UTC))
     assert [e.uid for e in found] == [event.uid]
@@ -108,15 +109,15 @@ def test_bad_details_are_refused_and_nothing_is_stored(ctx, change, message):
               "ends_at": BEFORE_SPRING_CHANGE + timedelta(hours=1), "venue": "Palais des Nations"}
     values.update(change)
     with pytest.raises(EventRejected, match=message):
-        services.create_event(EventDetails(**values))
+        services.create_event(EventDetails(**values), actor=SYSTEM)
     db.session.rollback()
     assert count_events() == 0
 
 
 def test_importing_the_same_file_twice_updates_rather_than_duplicates(ctx):
-    first = services.import_ics(io.BytesIO(ics(GOOD)))
+    first = services.import_ics(io.BytesIO(ics(GOOD)), actor=SYSTEM)
     assert first.created == ["hrc61-civilians@partner.example"]
-    second = services.import_ics(io.BytesIO(ics(GOOD)))
+    second = services.import_ics(io.BytesIO(ics(GOOD)), actor=SYSTEM)
     assert second.unchanged == ["hrc61-civilians@partner.example"]
     event = services.get_event("hrc61-civilians@partner.example")
     assert count_events() == 1
@@ -126,7 +127,7 @@ def test_importing_the_same_file_twice_updates_rather_than_duplicates(ctx):
     assert event.starts_at == datetime(2030, 3, 29, 12, 0, tzinfo=UTC)
 
     moved = GOOD.replace("20300329T130000", "20300401T130000").replace("20300329T143000", "20300401T143000")
-    third = services.import_ics(io.BytesIO(ics(moved)))
+    third = services.import_ics(io.BytesIO(ics(moved)), actor=SYSTEM)
     assert third.updated == ["hrc61-civilians@partner.example"]
     db.session.expire_all()
     event = services.get_event("hrc61-civilians@partner.example")
@@ -139,7 +140,7 @@ def test_import_reads_cancellation_and_defaults(make_petition):
     make_petition(slug="free-civilians")
     cancelled = GOOD.replace("X-ADVOCACY-HRC-SESSION:HRC 61\n", "") + "\nSTATUS:CANCELLED\nSEQUENCE:4"
     services.import_ics(io.BytesIO(ics(cancelled)), campaign_slug="people-first", petition_slugs=["free-civilians"],
-                        hrc_session=62, default_kind=EventKind.HAND_IN)
+                        hrc_session=62, default_kind=EventKind.HAND_IN, actor=SYSTEM)
     event = services.get_event("hrc61-civilians@partner.example")
     assert event.status == EventStatus.CANCELLED
     assert event.sequence == 4
@@ -166,7 +167,7 @@ BAD_FILES = {
 def test_bad_files_are_refused_and_change_nothing(make_event, name):
     existing = make_event(uid="hrc61-civilians@partner.example", title={"en": "Kept as it was"})
     with pytest.raises(EventRejected) as refused:
-        services.import_ics(io.BytesIO(BAD_FILES[name]))
+        services.import_ics(io.BytesIO(BAD_FILES[name]), actor=SYSTEM)
     assert refused.value.errors
     assert all(message.strip() for message in refused.value.errors)
     db.session.expire_all()
@@ -195,7 +196,7 @@ class EndlessStream(io.RawIOBase):
 def test_a_50_mb_file_is_refused_without_reading_it_all(ctx):
     stream = EndlessStream(50 * 1024 * 1024)
     with pytest.raises(EventRejected, match="larger than 5 MB"):
-        services.import_ics(stream)  # type: ignore[arg-type]
+        services.import_ics(stream, actor=SYSTEM)  # type: ignore[arg-type]
     assert stream.read_bytes <= services.MAX_ICS_BYTES + 1
     assert count_events() == 0
 
@@ -302,7 +303,7 @@ def test_a_draft_is_not_found_for_the_public_until_published(make_event):
         services.get_event_by_id(draft.id)
     assert services.get_event_by_id(draft.id, include_drafts=True).uid == draft.uid
 
-    services.publish_event("draft@test")
+    services.publish_event("draft@test", actor=SYSTEM)
     db.session.commit()
     assert [e.uid for e in services.upcoming(now=now)] == [draft.uid, shown.uid]
     assert services.get_event_by_id(draft.id).uid == draft.uid
@@ -320,27 +321,27 @@ def test_a_draft_gives_nothing_away_in_the_filter_choices(make_event):
 def test_publishing_is_idempotent(make_event):
     event = make_event(uid="p@test", draft=True)
     version, sequence = event.version, event.sequence
-    first = services.publish_event("p@test")
+    first = services.publish_event("p@test", actor=SYSTEM)
     published_at = first.published_at
     assert published_at is not None
     assert (first.version, first.sequence) == (version + 1, sequence)  # nothing calendars saw has changed
     db.session.commit()
-    again = services.publish_event("p@test")
+    again = services.publish_event("p@test", actor=SYSTEM)
     db.session.commit()
     db.session.expire_all()
     again = services.get_event("p@test")
     assert (again.published_at, again.version, again.sequence) == (published_at, version + 1, sequence)
     with pytest.raises(services.EventNotFound):
-        services.publish_event("nobody@test")
+        services.publish_event("nobody@test", actor=SYSTEM)
 
 
 def test_a_stale_update_is_refused_and_changes_nothing(make_event):
     event = make_event(uid="s@test")
     read = event.version
-    services.update_event("s@test", moved_details(), version=read)
+    services.update_event("s@test", moved_details(), version=read, actor=SYSTEM)
     db.session.commit()
     with pytest.raises(services.StaleEdit) as refused:
-        services.update_event("s@test", moved_details(title={"en": "Someone else's edit"}), version=read)
+        services.update_event("s@test", moved_details(title={"en": "Someone else's edit"}), version=read, actor=SYSTEM)
     assert refused.value.current_version == read + 1
     assert f"version {read + 1}" in str(refused.value)
     db.session.rollback()
@@ -360,7 +361,7 @@ def test_an_edit_overtaken_by_another_transaction_is_refused(app, make_event):
         theirs.room = "Room XX"
         other.commit()
     with pytest.raises(services.StaleEdit):
-        services.update_event("race@test", moved_details(), version=read.version)
+        services.update_event("race@test", moved_details(), version=read.version, actor=SYSTEM)
     db.session.rollback()
     db.session.expire_all()
     kept = services.get_event("race@test")
@@ -373,15 +374,16 @@ def test_the_services_do_not_commit(make_event, step):
     before = services.get_event("kept@test")
     state = (before.title, before.version, before.sequence, before.status, before.published_at)
     if step == "create":
-        services.create_event(moved_details(), uid="new@test")
+        services.create_event(moved_details(), uid="new@test", actor=SYSTEM)
     elif step == "update":
-        services.update_event("kept@test", moved_details(), version=before.version)
+        services.update_event("kept@test", moved_details(), version=before.version, actor=SYSTEM)
     elif step == "publish":
-        services.publish_event("kept@test")
+        services.publish_event("kept@test", actor=SYSTEM)
     elif step == "cancel":
-        services.cancel_event("kept@test")
+        services.cancel_event("kept@test", actor=SYSTEM)
     else:
-        services.import_ics(io.BytesIO(ics(GOOD, GOOD.replace("hrc61-civilians@partner.example", "kept@test"))))
+        services.import_ics(io.BytesIO(ics(GOOD, GOOD.replace("hrc61-civilians@partner.example", "kept@test"))),
+                            actor=SYSTEM)
     db.session.rollback()
     db.session.expire_all()
     assert count_events() == 1
@@ -392,7 +394,7 @@ def test_the_services_do_not_commit(make_event, step):
 def test_an_import_creates_published_events_and_updates_by_uid(make_event):
     make_event(uid="hrc61-civilians@partner.example", draft=True, title={"en": "Our draft"})
     other = GOOD.replace("hrc61-civilians", "other")
-    outcome = services.import_ics(io.BytesIO(ics(GOOD, other)))
+    outcome = services.import_ics(io.BytesIO(ics(GOOD, other)), actor=SYSTEM)
     db.session.commit()
     assert (outcome.created, outcome.updated) == (["other@partner.example"], ["hrc61-civilians@partner.example"])
     assert not services.get_event("other@partner.example").is_draft  # a file is an explicit publication
@@ -404,5 +406,5 @@ def test_an_import_creates_published_events_and_updates_by_uid(make_event):
 def test_create_refuses_a_uid_already_given(make_event):
     make_event(uid="taken@test")
     with pytest.raises(EventRejected, match="already an event"):
-        services.create_event(moved_details(), uid="taken@test")
+        services.create_event(moved_details(), uid="taken@test", actor=SYSTEM)
     assert services.get_event("taken@test").sequence == 0

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 
+from advocacy.accounts.roles import SYSTEM
 from advocacy.events import services
 from advocacy.events.models import EventKind
 from advocacy.extensions import db
@@ -138,7 +139,7 @@ def test_chosen_zone_is_remembered_and_an_unknown_one_refused(client, make_event
 
 def test_cancelled_event_stays_visible(client, make_event):
     event = make_event(uid="off@test")
-    services.cancel_event("off@test")
+    services.cancel_event("off@test", actor=SYSTEM)
     db.session.commit()
     assert "This event has been cancelled." in page(client, f"/events/{event.id}")
     html = page(client, "/events/")
@@ -181,7 +182,7 @@ def test_a_draft_is_invisible_on_every_page_until_published(client, make_event, 
     page(client, f"/events/{draft.id}", status=404)
     assert "HRC 70" not in page(client, "/events/")  # not offered as a filter either
 
-    services.publish_event("draft@test")
+    services.publish_event("draft@test", actor=SYSTEM)
     db.session.commit()
     for url in urls:
         assert draft.display_title("en") in page(client, url), url
