@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from flask import Flask
 from sqlalchemy import text
@@ -14,7 +12,7 @@ ACCOUNTS = range(1, 11)
 
 
 @pytest.fixture(autouse=True)
-def _accounts(app: Flask, _clean_tables: None) -> Iterator[None]:
+def _accounts(app: Flask, _clean_tables: None) -> None:
     from advocacy.accounts import services as accounts
     from advocacy.accounts.models import User
 
@@ -27,4 +25,3 @@ def _accounts(app: Flask, _clean_tables: None) -> Iterator[None]:
             with db.engine.begin() as conn:
                 conn.execute(text("SELECT setval('users_id_seq', :last)"), {"last": ACCOUNTS[-1]})
         db.session.remove()
-    yield
