@@ -289,8 +289,8 @@ def to_vevent(event: Event, locale: str) -> VEvent:
         _add_text(vevent, X_INTERPRETATION, ",".join(event.interpretation))
     if event.campaign is not None:
         _add_text(vevent, X_CAMPAIGN, event.campaign.slug)
-    if event.petitions:
-        _add_text(vevent, X_PETITIONS, ",".join(p.slug for p in event.petitions))
+    if event.public_petitions:
+        _add_text(vevent, X_PETITIONS, ",".join(p.slug for p in event.public_petitions))
     return vevent
 
 

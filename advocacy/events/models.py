@@ -89,6 +89,11 @@ class Event(db.Model):  # type: ignore[name-defined]
         return localized(self.description, locale)
 
     @property
+    def public_petitions(self) -> list[Petition]:
+        """The linked petitions readers may see: open or closed, never a draft or one awaiting approval."""
+        return [petition for petition in self.petitions if petition.is_public]
+
+    @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 

@@ -178,3 +178,19 @@ def test_a_draft_is_in_no_feed_until_published(client, make_event):
         assert set(by_uid(parse(client.get(url)))) == {shown.uid, draft.uid}, url
     published = by_uid(parse(client.get(f"/events/{draft.id}.ics")))[draft.uid]
     assert published.sequence.value == "0"  # calendars never saw the draft: publishing is no change to them
+
+
+def test_a_petition_awaiting_approval_is_named_by_no_event_page_or_feed(client, make_event, make_petition):
+    from advocacy.petitions.models import PetitionStatus
+
+    make_petition(slug="free-civilians")
+    make_petition(slug="secret-draft", status=PetitionStatus.DRAFT, title={"en": "Not yet public"})
+    event = make_event(petition_slugs=("free-civilians", "secret-draft"))
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "/p/free-civilians" in page
+    assert "secret-draft" not in page
+    assert "Not yet public" not in page
+    for url in ("/events/feed.ics", f"/events/{event.id}.ics"):
+        feed = client.get(url).get_data(as_text=True)
+        assert "free-civilians" in feed, url
+        assert "secret-draft" not in feed, url
