@@ -21,10 +21,11 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from advocacy import cache
 from advocacy.accounts.roles import Forbidden, Principal, require_admin, require_any_organiser, require_organiser
 from advocacy.cache import TTLCache
 from advocacy.dbtypes import utcnow
@@ -764,3 +765,30 @@ def launch_country_petitions(petition_id: int, *, actor: Principal, countries: S
 def _assign(obj: Any, values: Mapping[str, Any]) -> None:
     for key, value in values.items():
         setattr(obj, key, value)
+
+
+# --- public pages follow at once ----------------------------------------------------------------------------
+
+_STALE_PAGES_KEY = "advocacy.public_pages_stale"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_public_changes(session: Session, flush_context: Any) -> None:
+    if any(isinstance(obj, Campaign | Target | Petition) for obj in (*session.new, *session.dirty)):
+        session.info[_STALE_PAGES_KEY] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_shared_pages(session: Session) -> None:
+    """A petition that opens or closes (or any edit) shows on this process's pages at once, not after the few
+    seconds anonymous pages are shared for; other processes follow within those seconds."""
+    if session.in_nested_transaction():
+        return
+    if session.info.pop(_STALE_PAGES_KEY, False):
+        cache.clear_all()
+
+
+@event.listens_for(Session, "after_rollback")
+def _nothing_changed(session: Session) -> None:
+    if not session.in_nested_transaction():
+        session.info.pop(_STALE_PAGES_KEY, None)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import update
+
 from advocacy import cache
 from advocacy.accounts.roles import SYSTEM
 from advocacy.extensions import db
 from advocacy.petitions import services
+from advocacy.petitions.models import Petition
 from advocacy.tallies import services as tallies
 from tests.conftest import published_campaign_and_target
 from tests.signatures.test_views import TOKEN_RE
@@ -151,12 +154,9 @@ def test_a_signed_in_reader_never_gets_the_shared_copy(app):
             session["user_id"] = 1  # what a login will put there
         assert "Shared" in anonymous.get(f"/p/{slug}").get_data(as_text=True)
         assert "Shared" in anonymous.get(f"/api/v1/petitions/{slug}").get_data(as_text=True)
-        with app.app_context():
-            petition = services.get_petition(slug)
-            # an open petition's text is fixed; its goal can still change
-            services.update_petition(petition.id, actor=SYSTEM, version=petition.version, goal=4321)
-            db.session.commit()
-            db.session.remove()
+        with app.app_context(), db.engine.begin() as conn:
+            # a change committed by another process (this one forgets its shared pages on its own commits)
+            conn.execute(update(Petition).where(Petition.slug == slug).values(goal=4321))
         # the anonymous copy is kept for its few seconds; the signed-in reader gets a fresh page and answer
         assert "4,321" not in anonymous.get(f"/p/{slug}").get_data(as_text=True)
         assert "4,321" in signed_in.get(f"/p/{slug}").get_data(as_text=True)
@@ -164,6 +164,26 @@ def test_a_signed_in_reader_never_gets_the_shared_copy(app):
         assert answer.get_json()["goal"] == 4321
         assert "no-store" in answer.headers["Cache-Control"]
         assert "public" in anonymous.get(f"/api/v1/petitions/{slug}").headers["Cache-Control"]
+    finally:
+        app.config["PAGE_CACHE_SECONDS"] = 0
+        cache.clear_all()
+
+
+def test_a_petition_that_opens_or_closes_shows_at_once_despite_the_shared_copies(app):
+    """Public pages follow a transition committed in this process at once, not after the shared seconds."""
+    slug = open_petition_outside_any_context(app)
+    app.config["PAGE_CACHE_SECONDS"] = 60
+    try:
+        reader = app.test_client()
+        assert slug in reader.get("/").get_data(as_text=True)
+        assert reader.get(f"/p/{slug}").get_data(as_text=True).count('name="full_name"') == 1
+        with app.app_context():
+            services.close_petition(services.get_petition(slug).id, actor=SYSTEM)
+            db.session.commit()
+            db.session.remove()
+        page = reader.get(f"/p/{slug}").get_data(as_text=True)
+        assert 'name="full_name"' not in page  # the form is gone: it takes no signatures
+        assert reader.get(f"/api/v1/petitions/{slug}").get_json()["status"] == "closed"
     finally:
         app.config["PAGE_CACHE_SECONDS"] = 0
         cache.clear_all()
