@@ -512,3 +512,24 @@ def test_the_site_name_is_a_setting(tmp_path):
     named = load_settings(environ={"ADVOCACY_SITE_NAME": " Free Them All "}, instance_path=tmp_path)
     assert named.site_name == "Free Them All"
     assert named.mail_from is None
+
+
+def test_a_campaign_sets_the_sender_name_and_the_footer_of_its_emails(app, client, make_petition, drain,
+                                                                       mailbox):
+    from advocacy.accounts.roles import SYSTEM
+    from advocacy.extensions import db
+    from advocacy.petitions import services as petitions
+
+    petition = make_petition()
+    campaign = petition.campaign
+    petitions.update_campaign(campaign.id, actor=SYSTEM, version=campaign.version,
+                              sender_name="People First coalition",
+                              email_footer={"en": "Write to us: team@people-first.test",
+                                            "uk": "Пишіть нам: team@people-first.test"})
+    db.session.commit()
+    sign(client, petition.slug)
+    drain()
+    [sent] = mailbox()
+    assert sent.message["From"].addresses[0].display_name == "People First coalition"
+    assert "Write to us: team@people-first.test" in sent.text
+    assert "Write to us: team@people-first.test" in sent.html

@@ -23,7 +23,7 @@ from advocacy import mail
 from advocacy.crypto import TOKEN_PURPOSES, canonical_email, keyring, make_token
 from advocacy.dbtypes import utcnow
 from advocacy.extensions import db
-from advocacy.i18n import SUPPORTED_LOCALES, is_country
+from advocacy.i18n import SUPPORTED_LOCALES, is_country, localized
 from advocacy.outbox import services as outbox
 from advocacy.petitions.models import Petition
 from advocacy.signatures.models import Signature, SignatureState
@@ -426,6 +426,8 @@ def deliver_email(signature_id: int, kind: EmailKind, *, message_key: str | None
         "petition_title": petition.display_title(locale),
         "petition_url": urls.external_url("petitions.show", slug=petition.slug, lang=locale),
         "campaign_name": petition.campaign.display_name(locale),
+        # the campaign's own words under every email it sends (an address, who to write to), plain text
+        "campaign_footer": localized(petition.campaign.email_footer, locale),
         "site_url": current_app.config["BASE_URL"],
     }
     if kind == EmailKind.CONFIRM:
@@ -436,5 +438,5 @@ def deliver_email(signature_id: int, kind: EmailKind, *, message_key: str | None
                                                     lang=locale)
     rendered = mail.render(kind.value, locale, **context)
     mail.send(mail.build_message(signature.email, rendered, locale=locale, message_key=message_key,
-                                 sender_name=context["campaign_name"]))
+                                 sender_name=petition.campaign.sender_name or context["campaign_name"]))
     return True
