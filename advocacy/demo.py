@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from advocacy import cache
+from advocacy.accounts.roles import SYSTEM
 from advocacy.dbtypes import utcnow
 from advocacy.events.demo import load_demo_events
 from advocacy.extensions import db
@@ -229,13 +230,14 @@ def load_demo(seed: int = 2025) -> str:
     """Create and publish what is not there yet; what is there already is left as it is."""
     campaign = petitions.find_campaign(CAMPAIGN["slug"]) or petitions.create_campaign(
         CAMPAIGN["slug"], name=CAMPAIGN["name"], description=CAMPAIGN["description"], website=CAMPAIGN["website"],
-        languages=["en", "uk", "ru"])
-    petitions.publish_campaign(campaign.id)
+        languages=["en", "uk", "ru"], actor=SYSTEM)
+    petitions.publish_campaign(campaign.id, actor=SYSTEM)
     targets = {}
     for slug, country, languages, website, name in TARGETS:
         target = petitions.find_target(slug) or petitions.create_target(
-            slug, name=name, country=country, languages=languages, website=website, data_sharing=DataSharing.NAMES)
-        targets[slug] = petitions.publish_target(target.id)
+            slug, name=name, country=country, languages=languages, website=website, data_sharing=DataSharing.NAMES,
+            actor=SYSTEM)
+        targets[slug] = petitions.publish_target(target.id, actor=SYSTEM)
     now = utcnow()
     created: dict[str, Petition] = {}
     for position, spec in enumerate(PETITIONS):
@@ -247,9 +249,9 @@ def load_demo(seed: int = 2025) -> str:
                 body=spec["body"], target_ids=[targets[t].id for t in spec["targets"]],
                 goal=spec["goal"], country_goals=spec["country_goals"],
                 closes_at=now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=365),
-                position=position,
+                position=position, actor=SYSTEM,
             )
-            petitions.publish_petition(petition.id)
+            petitions.publish_petition(petition.id, actor=SYSTEM)
         created[spec["slug"]] = petition
     load_demo_events(campaign, created)
 

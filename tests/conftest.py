@@ -241,19 +241,22 @@ def mailbox(app: Flask) -> Callable[[], list[SentMail]]:
 
 def published_campaign_and_target() -> tuple[Any, Any]:
     """The People First campaign and the Bundestag as a target, created and published once."""
+    from advocacy.accounts.roles import SYSTEM
     from advocacy.petitions import services
 
     campaign = services.find_campaign("people-first") or services.create_campaign(
         "people-first", name={"en": "People First", "uk": "Люди передусім"}, description={"en": "Free them all"},
-        languages=["en", "uk", "ru"])
+        languages=["en", "uk", "ru"], actor=SYSTEM)
     target = services.find_target("bundestag") or services.create_target(
-        "bundestag", name={"en": "German Bundestag", "uk": "Бундестаг Німеччини"}, country="DE", languages=["de"])
-    return services.publish_campaign(campaign.id), services.publish_target(target.id)
+        "bundestag", name={"en": "German Bundestag", "uk": "Бундестаг Німеччини"}, country="DE", languages=["de"],
+        actor=SYSTEM)
+    return services.publish_campaign(campaign.id, actor=SYSTEM), services.publish_target(target.id, actor=SYSTEM)
 
 
 @pytest.fixture
 def make_petition(ctx: None) -> Callable[..., Any]:
     """A factory: a petition with one target, in a campaign, published (or as ``status`` says), committed."""
+    from advocacy.accounts.roles import SYSTEM
     from advocacy.petitions import services
     from advocacy.petitions.models import PetitionStatus
 
@@ -280,13 +283,13 @@ def make_petition(ctx: None) -> Callable[..., Any]:
         except services.PetitionNotFound:
             pass
         values.update(overrides)
-        petition = services.create_petition(slug, **values)
+        petition = services.create_petition(slug, actor=SYSTEM, **values)
         if status != PetitionStatus.DRAFT:
-            services.publish_petition(petition.id)
+            services.publish_petition(petition.id, actor=SYSTEM)
         if closes_at is not None:  # a date already passed closes the petition by date
-            services.update_petition(petition.id, version=petition.version, closes_at=closes_at)
+            services.update_petition(petition.id, actor=SYSTEM, version=petition.version, closes_at=closes_at)
         if status == PetitionStatus.CLOSED:
-            services.close_petition(petition.id)
+            services.close_petition(petition.id, actor=SYSTEM)
         db.session.commit()
         return petition
 

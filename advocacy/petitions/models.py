@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Enum, ForeignKey, String, Table
+from sqlalchemy import JSON, Column, Enum, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from advocacy.dbtypes import UTCDateTime, utcnow
@@ -20,6 +20,9 @@ class Campaign(db.Model):  # type: ignore[name-defined]
     description: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     website: Mapped[str | None] = mapped_column(String(200))
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # the name emails to signers come from, and the text at their foot, per locale
+    sender_name: Mapped[str | None] = mapped_column(String(120))
+    email_footer: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # None while a draft; petitions can only be published in a published campaign
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -42,6 +45,13 @@ class DataSharing(enum.StrEnum):
     COUNTS_ONLY = "counts_only"
 
 
+class DeliveryChannel(enum.StrEnum):
+    """How a target receives its packets: an email to its contact address, or an HTTPS webhook."""
+
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+
+
 class Target(db.Model):  # type: ignore[name-defined]
     __tablename__ = "targets"
 
@@ -55,6 +65,14 @@ class Target(db.Model):  # type: ignore[name-defined]
         Enum(DataSharing, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
         default=DataSharing.NAMES,
     )
+    # an institution's address (a committee's secretariat), not a person's: no personal data
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    delivery_channel: Mapped[DeliveryChannel] = mapped_column(
+        Enum(DeliveryChannel, native_enum=False, length=10, values_callable=lambda e: [m.value for m in e]),
+        default=DeliveryChannel.EMAIL,
+    )
+    # https only (the services check it)
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
@@ -73,9 +91,16 @@ petition_targets = Table(
 
 
 class PetitionStatus(enum.StrEnum):
+    """draft → submitted → open → closed, or submitted → rejected → draft; only open and closed are public."""
+
     DRAFT = "draft"
+    SUBMITTED = "submitted"  # waiting for a second person's approval
     OPEN = "open"
     CLOSED = "closed"
+    REJECTED = "rejected"  # sent back with a reason the author sees
+
+
+PUBLIC_STATUSES = (PetitionStatus.OPEN, PetitionStatus.CLOSED)
 
 
 class Petition(db.Model):  # type: ignore[name-defined]
@@ -87,7 +112,7 @@ class Petition(db.Model):  # type: ignore[name-defined]
     position: Mapped[int] = mapped_column(default=0)
     title: Mapped[dict[str, str]] = mapped_column(JSON)
     summary: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    # per locale: paragraphs separated by blank lines, shown as plain text
+    # per locale: Markdown (paragraphs separated by blank lines), rendered by advocacy.petitions.markdown
     body: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     status: Mapped[PetitionStatus] = mapped_column(
         Enum(PetitionStatus, native_enum=False, length=10, values_callable=lambda e: [m.value for m in e]),
@@ -99,6 +124,11 @@ class Petition(db.Model):  # type: ignore[name-defined]
     postcode_required: Mapped[bool] = mapped_column(default=False)
     # names, emails and postcodes of the signatures are erased this many days after the petition closed
     retention_days: Mapped[int] = mapped_column(default=180, server_default="180")
+    # why the last submission was rejected, for its author; cleared when it is submitted again
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    # a country petition: the campaign petition it was launched from, and its country
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("petitions.id"), index=True)
+    country: Mapped[str | None] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
@@ -110,7 +140,28 @@ class Petition(db.Model):  # type: ignore[name-defined]
     def display_title(self, locale: str | None = None) -> str:
         return localized(self.title, locale)
 
+    @property
+    def is_public(self) -> bool:
+        """Open or closed: pages, the API and feeds may show it. Drafts, submitted and rejected ones never."""
+        return self.status in PUBLIC_STATUSES
+
     def is_open(self, now: datetime | None = None) -> bool:
         if self.status != PetitionStatus.OPEN:
             return False
         return self.closes_at is None or (now or utcnow()) < self.closes_at
+
+
+class PetitionTransition(db.Model):  # type: ignore[name-defined]
+    """One step of a petition's lifecycle: who moved it from which status to which, when, and why."""
+
+    __tablename__ = "petition_transitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str] = mapped_column(String(10))
+    to_status: Mapped[str] = mapped_column(String(10))
+    # the account that made the change; None for the system (the demo loader, the closing job). No foreign
+    # key yet: the users table came from another branch at the same time; add one when both have landed.
+    actor_user_id: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from advocacy.accounts.roles import SYSTEM
 from advocacy.dbtypes import utcnow
 from advocacy.extensions import db
 from advocacy.petitions import services
@@ -90,15 +91,16 @@ def test_closing_dates_are_kept_in_utc(make_petition):
 # --- create, update, publish ----------------------------------------------------------------------------
 
 def _campaign_and_target() -> tuple[Campaign, Target]:
-    campaign = services.create_campaign("free-them-all", name={"en": "Free them all", "uk": "Звільніть усіх"},
-                                        languages=["en", "uk"])
-    target = services.create_target("sejm", name={"en": "Sejm of the Republic of Poland"}, country="pl")
+    campaign = services.create_campaign("free-them-all", actor=SYSTEM,
+                                        name={"en": "Free them all", "uk": "Звільніть усіх"}, languages=["en", "uk"])
+    target = services.create_target("sejm", actor=SYSTEM, name={"en": "Sejm of the Republic of Poland"},
+                                    country="pl")
     return campaign, target
 
 
 def test_a_new_petition_is_a_draft_nobody_sees_until_it_is_published(ctx, client):
     campaign, target = _campaign_and_target()
-    petition = services.create_petition("free-civilians-pl", campaign_id=campaign.id,
+    petition = services.create_petition("free-civilians-pl", actor=SYSTEM, campaign_id=campaign.id,
                                         title={"en": "Free the civilians"}, target_ids=[target.id])
     db.session.commit()
     assert petition.status == PetitionStatus.DRAFT
@@ -108,39 +110,40 @@ def test_a_new_petition_is_a_draft_nobody_sees_until_it_is_published(ctx, client
 
     # its campaign and target are drafts too: it cannot go public before them
     with pytest.raises(services.NotPublishable, match=r"campaign is not published.*target is not published"):
-        services.publish_petition(petition.id)
-    services.publish_campaign(campaign.id)
-    services.publish_target(target.id)
+        services.publish_petition(petition.id, actor=SYSTEM)
+    services.publish_campaign(campaign.id, actor=SYSTEM)
+    services.publish_target(target.id, actor=SYSTEM)
     assert target.country == "PL"
-    opened = services.publish_petition(petition.id)
+    opened = services.publish_petition(petition.id, actor=SYSTEM)
     db.session.commit()
     assert opened.status == PetitionStatus.OPEN
     assert opened.version == 2
     assert client.get("/p/free-civilians-pl").status_code == 200
     # publishing again changes nothing, not even the version
-    assert services.publish_petition(petition.id).version == 2
+    assert services.publish_petition(petition.id, actor=SYSTEM).version == 2
 
 
 def test_a_stale_edit_is_refused_and_changes_nothing(ctx, make_petition):
-    petition = make_petition(slug="edited")
+    petition = make_petition(slug="edited", status=PetitionStatus.DRAFT)
     read_by_both = petition.version
-    services.update_petition(petition.id, version=read_by_both, title={"en": "Organiser A's title"}, goal=500)
+    services.update_petition(petition.id, actor=SYSTEM, version=read_by_both, title={"en": "Organiser A's title"},
+                             goal=500)
     db.session.commit()
     with pytest.raises(services.StaleEdit, match=f"version {read_by_both + 1}") as refused:
-        services.update_petition(petition.id, version=read_by_both, title={"en": "Organiser B's title"})
+        services.update_petition(petition.id, actor=SYSTEM, version=read_by_both,
+                                 title={"en": "Organiser B's title"})
     assert refused.value.current_version == read_by_both + 1
     db.session.rollback()
     db.session.expire_all()
-    stored = services.get_petition("edited")
+    stored = services.get_petition("edited", include_drafts=True)
     assert stored.title == {"en": "Organiser A's title"}
     assert stored.goal == 500
     # editing the version just read works, and a change of targets alone counts as a change
-    target = services.publish_target(services.create_target("ep", name={"en": "European Parliament"},
-                                                            country=None).id)
-    services.update_petition(petition.id, version=stored.version, target_ids=[target.id])
+    target = services.create_target("ep", actor=SYSTEM, name={"en": "European Parliament"}, country=None)
+    services.update_petition(petition.id, actor=SYSTEM, version=stored.version, target_ids=[target.id])
     db.session.commit()
-    assert [t.slug for t in services.get_petition("edited").targets] == ["ep"]
-    assert services.get_petition("edited").version == read_by_both + 2
+    assert [t.slug for t in services.get_petition("edited", include_drafts=True).targets] == ["ep"]
+    assert services.get_petition("edited", include_drafts=True).version == read_by_both + 2
 
 
 def test_an_edit_that_loses_a_race_with_another_process_is_refused(app, ctx, make_petition):
@@ -149,11 +152,11 @@ def test_an_edit_that_loses_a_race_with_another_process_is_refused(app, ctx, mak
     # another organiser's change commits between our read and our write
     with app.app_context():
         other = db.session.get(Petition, petition.id)
-        services.update_petition(other.id, version=other.version, goal=7)
+        services.update_petition(other.id, actor=SYSTEM, version=other.version, goal=7)
         db.session.commit()
         db.session.remove()
     with pytest.raises(services.StaleEdit):
-        services.update_petition(petition.id, version=version, goal=9)
+        services.update_petition(petition.id, actor=SYSTEM, version=version, goal=9)
     db.session.rollback()
     assert db.session.get(Petition, petition.id).goal == 7
 
@@ -179,7 +182,7 @@ def test_bad_input_is_refused_with_the_field_and_nothing_is_stored(ctx, kwargs, 
     values = {"slug": "fine-slug", "campaign_id": campaign.id, "title": {"en": "Fine"}, "target_ids": [target.id],
               **kwargs}
     with pytest.raises(services.Rejected) as rejected:
-        services.create_petition(values.pop("slug"), **values)
+        services.create_petition(values.pop("slug"), actor=SYSTEM, **values)
     assert list(rejected.value.errors) == [field]
     assert db.session.scalar(select(Petition.id).where(Petition.slug == "fine-slug")) is None
 
@@ -188,30 +191,30 @@ def test_a_taken_slug_is_refused(ctx, make_petition):
     make_petition(slug="taken")
     campaign = services.find_campaign("people-first")
     with pytest.raises(services.Rejected, match="The address taken is taken"):
-        services.create_petition("taken", campaign_id=campaign.id, title={"en": "Again"})
+        services.create_petition("taken", actor=SYSTEM, campaign_id=campaign.id, title={"en": "Again"})
 
 
 def test_closing_stops_signing_and_starts_the_retention_clock(ctx, make_petition):
     petition = make_petition(slug="to-close")
-    closed = services.close_petition(petition.id)
+    closed = services.close_petition(petition.id, actor=SYSTEM)
     db.session.commit()
     assert closed.status == PetitionStatus.CLOSED
     assert not closed.is_open()
     assert closed.closes_at is not None
     assert closed.closes_at <= utcnow()
-    with pytest.raises(services.NotPublishable, match="cannot be opened again"):
-        services.publish_petition(petition.id)
+    with pytest.raises(services.InvalidTransition, match="cannot be opened again"):
+        services.publish_petition(petition.id, actor=SYSTEM)
 
 
 def test_campaigns_and_targets_are_edited_on_a_version_too(ctx):
     campaign, target = _campaign_and_target()
-    services.update_campaign(campaign.id, version=1, name={"en": "Free them all!"})
-    services.update_target(target.id, version=1, data_sharing=DataSharing.COUNTS_ONLY)
+    services.update_campaign(campaign.id, actor=SYSTEM, version=1, name={"en": "Free them all!"})
+    services.update_target(target.id, actor=SYSTEM, version=1, data_sharing=DataSharing.COUNTS_ONLY)
     db.session.commit()
     with pytest.raises(services.StaleEdit):
-        services.update_campaign(campaign.id, version=1, website="https://example.org")
+        services.update_campaign(campaign.id, actor=SYSTEM, version=1, website="https://example.org")
     with pytest.raises(services.StaleEdit):
-        services.update_target(target.id, version=1, country="DE")
+        services.update_target(target.id, actor=SYSTEM, version=1, country="DE")
     db.session.rollback()
     assert services.find_target("sejm").country == "PL"
 
@@ -220,7 +223,7 @@ def test_refusals_speak_the_editors_language(ctx):
     from flask_babel import force_locale
 
     with force_locale("uk"), pytest.raises(services.Rejected) as rejected:
-        services.create_campaign("Not A Slug", name={})
+        services.create_campaign("Not A Slug", actor=SYSTEM, name={})
     assert rejected.value.errors == {
         "slug": "Адреса складається з малих латинських літер, цифр і поодиноких дефісів, не довша за 80 символів.",
         "name": "Наведіть текст принаймні однією мовою.",

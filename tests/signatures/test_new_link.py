@@ -6,6 +6,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from advocacy.accounts.roles import SYSTEM
 from advocacy.extensions import db
 from advocacy.petitions import services as petitions
 from advocacy.signatures.models import Signature, SignatureState
@@ -52,7 +53,7 @@ def test_a_confirmed_signer_gets_a_withdraw_link_that_works_even_after_closing(
     drain()
     confirm_via_email(client, mailbox()[0])
     drain()
-    petitions.close_petition(petition.id)
+    petitions.close_petition(petition.id, actor=SYSTEM)
     db.session.commit()
     assert ask(client, petition.slug, "olena@example.org").status_code == 303
     drain()
