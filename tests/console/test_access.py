@@ -22,7 +22,7 @@ def test_logged_in_organiser_sees_own_campaigns_only(client: FlaskClient, make_p
     login_as(client, organiser_of=[petition.campaign_id])
     page = client.get("/console/")
     assert page.status_code == 200
-    assert "<li>People First</li>" in page.get_data(as_text=True)
+    assert f'<a href="/console/campaigns/{petition.campaign_id}">People First</a>' in page.get_data(as_text=True)
     assert page.headers["Cache-Control"] == "no-store"
 
 
@@ -31,7 +31,7 @@ def test_organiser_of_another_campaign_does_not_see_it(client: FlaskClient, make
     make_petition()
     login_as(client)
     page = client.get("/console/").get_data(as_text=True)
-    assert "<li>People First</li>" not in page
+    assert "/console/campaigns/" not in page
     assert "You organise no campaign yet." in page
 
 
