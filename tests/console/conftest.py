@@ -1,6 +1,6 @@
 """Console tests often keep an app context open (``ctx``) while test clients make requests: those requests
-then share its ``g``, where the account and the acting principal are cached. Forget it when each request starts, so two
-clients logged in as two people are two people."""
+then share its ``g``, where the account, the acting principal and the CSRF token are cached. Forget them
+when each request starts, so two clients logged in as two people are two people."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ def _principal_per_request(app: Flask) -> Iterator[None]:
     def forget(sender: Any, **extra: Any) -> None:
         g.pop("principal", None)
         g.pop("_login_user", None)  # Flask-Login caches the account there too
+        g.pop("csrf_token", None)  # and Flask-WTF the session's CSRF token
 
     request_started.connect(forget, app)
     yield

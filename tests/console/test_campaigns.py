@@ -19,7 +19,9 @@ NEW = {"slug": "people-first", "name_en": "People First", "name_uk": "Люди �
 def test_admin_creates_edits_and_publishes_a_campaign(client: FlaskClient, login_as: Any, ctx: None) -> None:
     login_as(client, admin=True)
     form = text(client.get("/console/campaigns/new"))
-    assert 'lang="uk"' in form and 'name="name_uk"' in form and 'value="uk"' in form
+    assert 'lang="uk"' in form
+    assert 'name="name_uk"' in form
+    assert 'value="uk"' in form
     response = post(client, "/console/campaigns/new", NEW)
     assert response.status_code == 303
     created = services.find_campaign("people-first")
@@ -36,7 +38,8 @@ def test_admin_creates_edits_and_publishes_a_campaign(client: FlaskClient, login
     changed = dict(NEW, name_en="People First!", languages=["en", "uk", "ru"], version=hidden(edit, "version"))
     assert post(client, f"/console/campaigns/{created.id}/edit", changed).status_code == 303
     db.session.expire_all()
-    assert created.name["en"] == "People First!" and created.languages == ["en", "uk", "ru"]
+    assert created.name["en"] == "People First!"
+    assert created.languages == ["en", "uk", "ru"]
 
     assert post(client, f"/console/campaigns/{created.id}/publish").status_code == 303
     db.session.expire_all()
@@ -51,10 +54,13 @@ def test_errors_are_summarised_linked_and_typed_values_kept(client: FlaskClient,
     assert response.status_code == 400
     page = text(response)
     assert 'class="error-summary"' in page
-    assert 'href="#slug"' in page and 'href="#name_en"' in page and 'href="#website"' in page
+    assert 'href="#slug"' in page
+    assert 'href="#name_en"' in page
+    assert 'href="#website"' in page
     assert 'aria-describedby="slug-hint slug-error"' in page
     assert 'id="name_en-error"' in page
-    assert 'value="Not A Slug"' in page and "Free them all" in page
+    assert 'value="Not A Slug"' in page
+    assert "Free them all" in page
     assert services.find_campaign("people-first") is None
 
 
