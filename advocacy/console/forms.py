@@ -71,10 +71,6 @@ def apply_errors(form: FlaskForm, errors: Mapping[str, str], locales: Sequence[s
         add_error(form, name, message)
 
 
-def has_errors(form: FlaskForm) -> bool:
-    return bool(form.errors)
-
-
 def _add_locale_fields(form: type[FlaskForm], prefix: str, make: Any) -> None:
     """``prefix_en``, ``prefix_uk``…: one field per supported locale, its input marked with that language."""
     for locale in SUPPORTED_LOCALES:
