@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from advocacy.accounts.roles import SYSTEM
+from advocacy.accounts.roles import SYSTEM, Forbidden, Principal
 from advocacy.dbtypes import utcnow
 from advocacy.extensions import db
 from advocacy.petitions import services
-from advocacy.petitions.models import Campaign, DataSharing, Petition, PetitionStatus, Target
+from advocacy.petitions.models import Campaign, DataSharing, DeliveryChannel, Petition, PetitionStatus, Target
 from advocacy.petitions.services import PetitionNotFound, get_petition, public_petitions
 
 
@@ -228,3 +228,96 @@ def test_refusals_speak_the_editors_language(ctx):
         "slug": "Адреса складається з малих латинських літер, цифр і поодиноких дефісів, не довша за 80 символів.",
         "name": "Наведіть текст принаймні однією мовою.",
     }
+
+
+# --- who may do what ----------------------------------------------------------------------------------------
+
+def _organiser_of(campaign_id: int, user_id: int = 1) -> Principal:
+    return Principal(user_id=user_id, campaign_ids=frozenset({campaign_id}))
+
+
+def test_only_an_admin_creates_a_campaign(ctx):
+    organiser = Principal(user_id=1, campaign_ids=frozenset({1}))
+    with pytest.raises(Forbidden):
+        services.create_campaign("new-one", actor=organiser, name={"en": "New"})
+    assert services.find_campaign("new-one") is None
+    created = services.create_campaign("new-one", actor=Principal(user_id=2, is_admin=True), name={"en": "New"})
+    assert created.id is not None
+
+
+def test_organisers_change_and_publish_their_own_campaigns_only(ctx):
+    campaign, _target = _campaign_and_target()
+    stranger = _organiser_of(campaign.id + 1)
+    with pytest.raises(Forbidden):
+        services.update_campaign(campaign.id, actor=stranger, version=1, name={"en": "Hijacked"})
+    with pytest.raises(Forbidden):
+        services.publish_campaign(campaign.id, actor=stranger)
+    ours = _organiser_of(campaign.id)
+    services.update_campaign(campaign.id, actor=ours, version=1, sender_name="People First coalition",
+                             email_footer={"en": "You signed a petition of People First.", "uk": "Ви підписали."})
+    services.publish_campaign(campaign.id, actor=ours)
+    assert campaign.name == {"en": "Free them all", "uk": "Звільніть усіх"}
+    assert campaign.sender_name == "People First coalition"
+    assert campaign.email_footer["uk"] == "Ви підписали."
+    assert campaign.published_at is not None
+
+
+def test_any_organiser_manages_targets_but_nobody_else(ctx):
+    nobody = Principal(user_id=3)
+    liaison = Principal(user_id=4, target_ids=frozenset({1}))
+    for actor in (nobody, liaison):
+        with pytest.raises(Forbidden):
+            services.create_target("ep", actor=actor, name={"en": "European Parliament"}, country=None)
+    target = services.create_target("ep", actor=_organiser_of(99), name={"en": "European Parliament"}, country=None)
+    with pytest.raises(Forbidden):
+        services.update_target(target.id, actor=liaison, version=1, website="https://europarl.europa.eu")
+    with pytest.raises(Forbidden):
+        services.publish_target(target.id, actor=nobody)
+    assert target.published_at is None
+
+
+def test_petitions_are_created_and_edited_by_organisers_of_their_campaign(ctx):
+    campaign, target = _campaign_and_target()
+    stranger = _organiser_of(campaign.id + 1)
+    with pytest.raises(Forbidden):
+        services.create_petition("theirs", actor=stranger, campaign_id=campaign.id, title={"en": "Not yours"})
+    petition = services.create_petition("ours", actor=_organiser_of(campaign.id), campaign_id=campaign.id,
+                                        title={"en": "Ours"}, target_ids=[target.id])
+    with pytest.raises(Forbidden):
+        services.update_petition(petition.id, actor=stranger, version=1, title={"en": "Hijacked"})
+    with pytest.raises(Forbidden):
+        services.submit_petition(petition.id, actor=stranger, version=1)
+    assert petition.title == {"en": "Ours"}
+    assert petition.status == PetitionStatus.DRAFT
+
+
+# --- new fields ---------------------------------------------------------------------------------------------
+
+def test_a_target_has_a_contact_address_and_a_delivery_channel(ctx):
+    target = services.create_target("sejm-committee", actor=SYSTEM, name={"en": "Sejm committee"}, country="PL",
+                                    contact_email=" Petycje@Sejm.gov.pl ")
+    assert target.contact_email == "Petycje@sejm.gov.pl"
+    assert target.delivery_channel == DeliveryChannel.EMAIL
+    services.update_target(target.id, actor=SYSTEM, version=1, delivery_channel=DeliveryChannel.WEBHOOK,
+                           webhook_url="https://hooks.example.org/petitions")
+    assert (target.delivery_channel, target.webhook_url) == (DeliveryChannel.WEBHOOK,
+                                                             "https://hooks.example.org/petitions")
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [
+    ({"contact_email": "not an address"}, "contact_email"),
+    ({"delivery_channel": DeliveryChannel.WEBHOOK}, "webhook_url"),
+    ({"delivery_channel": DeliveryChannel.WEBHOOK, "webhook_url": "http://hooks.example.org/x"}, "webhook_url"),
+    ({"webhook_url": "https://"}, "webhook_url"),
+])
+def test_bad_contact_details_are_refused(ctx, kwargs, field):
+    with pytest.raises(services.Rejected) as rejected:
+        services.create_target("bad", actor=SYSTEM, name={"en": "Bad"}, country=None, **kwargs)
+    assert list(rejected.value.errors) == [field]
+    assert services.find_target("bad") is None
+
+
+def test_a_sender_name_cannot_smuggle_an_address(ctx):
+    with pytest.raises(services.Rejected) as rejected:
+        services.create_campaign("c", actor=SYSTEM, name={"en": "C"}, sender_name="Org <evil@example.org>")
+    assert list(rejected.value.errors) == ["sender_name"]
