@@ -22,11 +22,17 @@ def console_links() -> list[ConsoleLink]:
 def feature(settings: Settings) -> Feature:
     from flask_babel import gettext as _
 
+    # the pages of campaigns, targets and petitions sit on the one console blueprint
+    from advocacy.console import campaigns, petitions, targets  # noqa: F401
     from advocacy.console.views import bp
 
     return Feature(
         "console",
         blueprints=(bp,),
         template_globals={"console_links": console_links},
-        console_links=(ConsoleLink("console.home", lambda: _("Overview"), lambda principal: True),),
+        console_links=(
+            ConsoleLink("console.home", lambda: _("Overview"), lambda principal: True),
+            ConsoleLink("console.campaigns", lambda: _("Campaigns"), lambda principal: principal.is_organiser),
+            ConsoleLink("console.targets", lambda: _("Targets"), lambda principal: principal.is_organiser),
+        ),
     )
