@@ -26,7 +26,8 @@ from advocacy.petitions.models import DataSharing, DeliveryChannel, Target
 def targets() -> str:
     require_organiser_role(acting())
     found = list(db.session.scalars(select(Target).order_by(Target.country.is_(None), Target.country, Target.id)))
-    return render_template("console/targets/list.html", targets=found)
+    editable = {target.id for target in found if services.may_edit_target(acting(), target.id)}
+    return render_template("console/targets/list.html", targets=found, editable=editable)
 
 
 def _fields(form: TargetForm) -> dict[str, Any]:
@@ -71,6 +72,7 @@ def liaisons(target_id: int) -> list[str]:
 @console_required
 def edit_target(target_id: int) -> str | tuple[str, int] | WerkzeugResponse:
     target = target_or_404(target_id)
+    services.require_target_editor(acting(), target.id)
     form = TargetForm(locale=current_locale())
     if request.method == "GET":
         _fill(form, target)
@@ -113,6 +115,7 @@ def _fill(form: TargetForm, target: Target) -> None:
 @console_required
 def publish_target(target_id: int) -> WerkzeugResponse:
     target = target_or_404(target_id)
+    services.require_target_editor(acting(), target.id)
     if not ActionForm().validate_on_submit():
         flash(_("This form has expired. Please try again."), "error")
         return see_other("console.edit_target", target_id=target.id)

@@ -40,6 +40,7 @@ from advocacy.petitions.models import (
     PetitionStatus,
     PetitionTransition,
     Target,
+    petition_targets,
 )
 from advocacy.petitions.parliaments import Parliament, all_parliaments
 
@@ -377,12 +378,34 @@ def create_target(slug: str, *, actor: Principal, name: Mapping[str, str], count
     return target
 
 
+def may_edit_target(actor: Principal, target_id: int) -> bool:
+    """Admins may change any target; an organiser one that only their own campaigns address (or none yet).
+
+    A target's contact address, delivery channel and data-sharing policy decide where signers' names go:
+    an organiser of one campaign never changes them for another campaign's petitions.
+    """
+    if actor.is_admin:
+        return True
+    if not actor.is_organiser:
+        return False
+    addressed_by = set(db.session.scalars(
+        select(Petition.campaign_id).join(petition_targets, petition_targets.c.petition_id == Petition.id)
+        .where(petition_targets.c.target_id == target_id)))
+    return addressed_by <= actor.campaign_ids
+
+
+def require_target_editor(actor: Principal, target_id: int) -> None:
+    if not may_edit_target(actor, target_id):
+        raise Forbidden(_("Only the organisers of the campaigns that address this target, or an admin, may "
+                          "change it."))
+
+
 def update_target(target_id: int, *, actor: Principal, version: int, name: Mapping[str, str] | None = None,
                   country: str | None = None, languages: Iterable[str] | None = None, website: str | None = None,
                   data_sharing: DataSharing | None = None, contact_email: str | None = None,
                   delivery_channel: DeliveryChannel | None = None, webhook_url: str | None = None) -> Target:
     """Change what is given (None leaves a field as it is; "" empties a text)."""
-    require_any_organiser(actor)
+    require_target_editor(actor, target_id)
     target = _by_id(Target, target_id)
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
@@ -410,7 +433,7 @@ def update_target(target_id: int, *, actor: Principal, version: int, name: Mappi
 
 def publish_target(target_id: int, *, actor: Principal) -> Target:
     """Make a target public: petitions can be addressed to it once it is (a no-op if it is)."""
-    require_any_organiser(actor)
+    require_target_editor(actor, target_id)
     target: Target = _publish(Target, target_id)
     return target
 

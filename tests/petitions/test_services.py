@@ -321,3 +321,27 @@ def test_a_sender_name_cannot_smuggle_an_address(ctx):
     with pytest.raises(services.Rejected) as rejected:
         services.create_campaign("c", actor=SYSTEM, name={"en": "C"}, sender_name="Org <evil@example.org>")
     assert list(rejected.value.errors) == ["sender_name"]
+
+
+def test_only_the_organisers_of_the_campaigns_addressing_a_target_may_change_it(ctx, make_petition):
+    """A target's contact address and channel decide where signers' names go: another campaign's organiser
+    may not redirect them, not even after addressing a petition of their own to it."""
+    petition = make_petition()  # People First, addressed to the Bundestag
+    target = petition.targets[0]
+    ours = Principal(user_id=1, campaign_ids=frozenset({petition.campaign_id}))
+    other_campaign = services.create_campaign("other-coalition", actor=SYSTEM, name={"en": "Other"})
+    theirs = Principal(user_id=2, campaign_ids=frozenset({other_campaign.id}))
+    with pytest.raises(Forbidden):
+        services.update_target(target.id, actor=theirs, version=target.version, contact_email="me@evil.example.org")
+    services.create_petition("their-own", actor=theirs, campaign_id=other_campaign.id, title={"en": "Theirs"},
+                             target_ids=[target.id])
+    with pytest.raises(Forbidden):
+        services.update_target(target.id, actor=theirs, version=target.version, contact_email="me@evil.example.org")
+    with pytest.raises(Forbidden):  # ours no longer alone either: only an admin now
+        services.update_target(target.id, actor=ours, version=target.version, contact_email="me@ours.example.org")
+    services.update_target(target.id, actor=SYSTEM, version=target.version,
+                           contact_email="petitions@bundestag.example.org")
+    unused = services.create_target("unused", actor=theirs, name={"en": "Unused"}, country="PL")
+    services.update_target(unused.id, actor=theirs, version=unused.version, website="https://sejm.test")
+    db.session.flush()
+    assert target.contact_email == "petitions@bundestag.example.org"
