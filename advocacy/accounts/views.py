@@ -112,7 +112,7 @@ def login() -> Response | str | tuple[str, int]:
             error, status = exc.message, 400
         else:
             db.session.commit()
-            session.clear()
+            sessions.clear_session()
             session["pending_login"] = {"user": user.id, "epoch": user.session_epoch,
                                         "at": utcnow().timestamp(), "next": target}
             return redirect(url_for("accounts.login_code"))
