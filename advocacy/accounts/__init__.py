@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from advocacy.config import Settings
-from advocacy.features import Feature
+from advocacy.features import ConsoleLink, Feature, Job
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -40,6 +41,21 @@ def init_app(app: Flask) -> None:
 
 
 def feature(settings: Settings) -> Feature:
+    from flask_babel import gettext as _
+
+    from advocacy.accounts import actors, services
+    from advocacy.accounts.cli import users_group
     from advocacy.accounts.views import bp
 
-    return Feature("accounts", blueprints=(bp,), init_app=(init_app,))
+    return Feature(
+        "accounts",
+        blueprints=(bp,),
+        init_app=(init_app,),
+        actors=(actors.send_invitation,),
+        jobs=(Job("purge-login-records", timedelta(hours=6), services.purge_login_records),),
+        cli=users_group,
+        console_links=(
+            ConsoleLink("accounts.users", lambda: _("People"), lambda principal: principal.is_organiser),
+            ConsoleLink("accounts.account", lambda: _("Your account"), lambda principal: True),
+        ),
+    )

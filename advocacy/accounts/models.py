@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import Enum, ForeignKey, LargeBinary, String, UniqueConstraint
@@ -92,3 +93,73 @@ class Grant(db.Model):  # type: ignore[name-defined]
 
     user: Mapped[User] = relationship(back_populates="grants")
 
+
+
+class Invitation(db.Model):  # type: ignore[name-defined]
+    """A one-time link to set the password and enrol the second factor.
+
+    The link is an itsdangerous token over (id, nonce): the database holds no token, and a new invitation
+    for the same account voids the older unused ones (their ``expires_at`` is moved to the moment of voiding).
+    """
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    # None: the operator at the command line
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class RecoveryCode(db.Model):  # type: ignore[name-defined]
+    """One of the ten single-use codes that stand in for the authenticator; only its keyed hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginThrottle(db.Model):  # type: ignore[name-defined]
+    """Failed logins counted per account or per client address, known only by a keyed hash of either."""
+
+    __tablename__ = "login_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginOutcome(enum.StrEnum):
+    OK = "ok"
+    BAD_PASSWORD = "bad_password"  # noqa: S105 - an outcome, not a password
+    UNKNOWN = "unknown"  # no account with that address
+    BAD_CODE = "bad_code"
+    REPLAYED_CODE = "replayed_code"
+    RECOVERY_CODE = "recovery_code"  # logged in with a recovery code
+    THROTTLED = "throttled"
+    DISABLED = "disabled"
+    NOT_ENROLLED = "not_enrolled"
+
+
+class LoginAttempt(db.Model):  # type: ignore[name-defined]
+    """A login step and how it ended. Never an address or an email: only the keyed hash used for throttling."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    outcome: Mapped[LoginOutcome] = mapped_column(
+        Enum(LoginOutcome, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64))

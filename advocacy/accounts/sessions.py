@@ -52,10 +52,17 @@ class SplitSessionInterface(SecureCookieSessionInterface):
         return "Strict" if _console_request() else super().get_cookie_samesite(app)
 
 
+def clear_session() -> None:
+    """Empty the session, and forget the CSRF token this request may have derived from the old one (Flask-WTF
+    keeps it in ``g``): a form rendered after the clear gets a token the new session knows."""
+    session.clear()
+    g.pop("csrf_token", None)
+
+
 def start_session(user: Any) -> None:
     """Both factors passed: a fresh session (nothing from before the login survives it, and it gets a new
     random id) that Flask-Login recognises."""
-    session.clear()
+    clear_session()
     login_user(user)
     now = utcnow().timestamp()
     session["sid"] = secrets.token_urlsafe(16)
@@ -65,7 +72,7 @@ def start_session(user: Any) -> None:
 
 def end_session() -> None:
     logout_user()
-    session.clear()
+    clear_session()
 
 
 def forget_previous_request() -> None:
