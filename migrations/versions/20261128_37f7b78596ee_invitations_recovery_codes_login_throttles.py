@@ -1,7 +1,7 @@
 """Invitations, recovery codes, login throttles and login attempts (keyed hashes only: no address, no email).
 
 Revision ID: 37f7b78596ee
-Revises: 80cfa709c821
+Revises: a28aed4afe6e
 Create Date: 2026-11-28 03:23:20.129455
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '37f7b78596ee'
-down_revision = '80cfa709c821'
+down_revision = 'a28aed4afe6e'
 branch_labels = None
 depends_on = None
 
