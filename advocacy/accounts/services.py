@@ -35,7 +35,7 @@ from advocacy.accounts.models import (
     RecoveryCode,
     User,
 )
-from advocacy.accounts.roles import SYSTEM, Forbidden, Principal, Role, require_admin, require_organiser
+from advocacy.accounts.roles import Forbidden, Principal, Role, require_admin, require_organiser
 from advocacy.crypto import keyring
 from advocacy.dbtypes import utcnow
 from advocacy.extensions import db
@@ -565,7 +565,7 @@ def invite(email: str, *, role: Role | str, campaign_id: int | None = None, targ
     return user, invitation
 
 
-def create_admin(email: str, password: str, *, actor: Principal = SYSTEM) -> tuple[User, str]:
+def create_admin(email: str, password: str, *, actor: Principal) -> tuple[User, str]:
     """The first admin, from the command line: the password is set; the returned one-time link (72 hours)
     asks for it again and enrols the second factor, so the account logs in with both."""
     if not actor.is_system:
@@ -582,7 +582,7 @@ def create_admin(email: str, password: str, *, actor: Principal = SYSTEM) -> tup
     return user, invitation_token(invitation)
 
 
-def enrolment_link(user_id: int, *, actor: Principal = SYSTEM) -> str:
+def enrolment_link(user_id: int, *, actor: Principal) -> str:
     """A new one-time set-up link for an account that is not enrolled (the command line)."""
     require_admin(actor)
     user = get_user(user_id)

@@ -21,7 +21,7 @@ from tests.conftest import published_campaign_and_target
 
 @pytest.fixture
 def enrolled(ctx: None) -> tuple[User, str]:
-    user, token = services.create_admin("admin@coalition.example.org", PASSWORD)
+    user, token = services.create_admin("admin@coalition.example.org", PASSWORD, actor=SYSTEM)
     services.accept_invitation(token, PASSWORD)
     secret = services.new_totp_secret()
     services.enrol_second_factor(user.id, secret, pyotp.TOTP(secret).at(time.time() - 30))
@@ -196,9 +196,9 @@ def test_grants_and_revocations_are_for_admins(enrolled: tuple[User, str]) -> No
 def test_create_admin_only_for_the_operator(ctx: None) -> None:
     with pytest.raises(Forbidden):
         services.create_admin("a@example.org", PASSWORD, actor=Principal(user_id=1, is_admin=True))
-    user, _token = services.create_admin("a@example.org", PASSWORD)
+    user, _token = services.create_admin("a@example.org", PASSWORD, actor=SYSTEM)
     assert not user.is_active  # a password alone is not two factors
     assert db.session.scalar(db.select(Invitation.user_id)) == user.id
     with pytest.raises(services.AccountError, match="exists"):
-        services.create_admin("A@example.org", PASSWORD)
+        services.create_admin("A@example.org", PASSWORD, actor=SYSTEM)
     assert utcnow()
