@@ -23,7 +23,7 @@ from typing import Any
 import dramatiq
 import pytest
 from dramatiq.brokers.stub import StubBroker
-from flask import Flask
+from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -141,6 +141,22 @@ def _clean_tables(app: Flask) -> None:
     for path in app.config["MAIL_DIR"].glob("*.eml"):
         path.unlink()
     return
+
+
+@pytest.fixture(autouse=True)
+def _one_person_per_request(app: Flask) -> Iterator[None]:
+    """Tests often keep an app context open (``ctx``) while test clients make requests: those requests then
+    share its ``g``, where Flask-Login keeps the account, the console its principal and Flask-WTF the CSRF
+    token. Forget them when each request starts, so two clients logged in as two people are two people (in
+    production every request has an app context of its own)."""
+
+    def forget(sender: Any, **extra: Any) -> None:
+        for name in ("_login_user", "principal", "csrf_token"):
+            g.pop(name, None)
+
+    request_started.connect(forget, app)
+    yield
+    request_started.disconnect(forget, app)
 
 
 @pytest.fixture

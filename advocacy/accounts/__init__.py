@@ -35,7 +35,6 @@ def init_app(app: Flask) -> None:
             return None
         return user
 
-    app.before_request(sessions.forget_previous_request)
     app.before_request(sessions.enforce_limits)
     app.jinja_env.globals["principal"] = sessions.current_principal
 

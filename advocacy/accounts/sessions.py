@@ -75,13 +75,6 @@ def end_session() -> None:
     clear_session()
 
 
-def forget_previous_request() -> None:
-    """Who is logged in is decided afresh for every request, even one that shares an app context with
-    another (a test client inside ``app.app_context()``, a request in a CLI command)."""
-    g.pop("_login_user", None)
-    g.pop("principal", None)
-
-
 def enforce_limits() -> None:
     """Before every console request: a session idle for 30 minutes, or 12 hours old, is over."""
     if not is_console_path(request.path) or not current_user.is_authenticated:
