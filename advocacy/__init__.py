@@ -200,7 +200,8 @@ def _register_features(app: Flask, settings: Settings, features: list[Feature]) 
         for init in feature.init_app:
             init(app)
     app.extensions["advocacy.periodic_jobs"] = tuple(job for feature in features for job in feature.jobs)
-    app.extensions["advocacy.console_links"] = tuple(link for feature in features for link in feature.console_links)
+    app.extensions["advocacy.console_links"] = tuple(sorted(
+        (link for feature in features for link in feature.console_links), key=lambda link: link.position))
     app.extensions["advocacy.embedded_start_hooks"] = tuple(
         hook for feature in features for hook in feature.on_embedded_start
     )

@@ -36,6 +36,8 @@ class ConsoleLink:
     endpoint: str
     label: Callable[[], str]
     visible: Callable[[Principal], bool]
+    # where it goes in the navigation, whichever feature offers it (the overview first, one's account last)
+    position: int = 50
 
 
 @dataclass(frozen=True)

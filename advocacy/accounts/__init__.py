@@ -54,7 +54,7 @@ def feature(settings: Settings) -> Feature:
         jobs=(Job("purge-login-records", timedelta(hours=6), services.purge_login_records),),
         cli=users_group,
         console_links=(
-            ConsoleLink("accounts.users", lambda: _("People"), lambda principal: principal.is_organiser),
-            ConsoleLink("accounts.account", lambda: _("Your account"), lambda principal: True),
+            ConsoleLink("accounts.users", lambda: _("People"), lambda principal: principal.is_organiser, position=80),
+            ConsoleLink("accounts.account", lambda: _("Your account"), lambda principal: True, position=90),
         ),
     )

@@ -31,8 +31,9 @@ def feature(settings: Settings) -> Feature:
         blueprints=(bp,),
         template_globals={"console_links": console_links},
         console_links=(
-            ConsoleLink("console.home", lambda: _("Overview"), lambda principal: True),
-            ConsoleLink("console.campaigns", lambda: _("Campaigns"), lambda principal: principal.is_organiser),
-            ConsoleLink("console.targets", lambda: _("Targets"), lambda principal: principal.is_organiser),
+            ConsoleLink("console.home", lambda: _("Overview"), lambda principal: True, position=0),
+            ConsoleLink("console.campaigns", lambda: _("Campaigns"), lambda principal: principal.is_organiser,
+                        position=10),
+            ConsoleLink("console.targets", lambda: _("Targets"), lambda principal: principal.is_organiser, position=20),
         ),
     )

@@ -17,5 +17,5 @@ def feature(settings: Settings) -> Feature:
     return Feature(
         "events", blueprints=(bp, console_bp), cli=events_group,
         console_links=(ConsoleLink("events_console.index", lambda: _("Events"),
-                                   lambda principal: principal.is_organiser),),
+                                   lambda principal: principal.is_organiser, position=30),),
     )

@@ -80,3 +80,13 @@ def test_logout_is_post_and_ends_the_session(client: FlaskClient, make_petition:
     assert token
     assert client.post("/logout", data={"csrf_token": token.group(1)}).status_code == 303
     assert client.get("/console/").status_code == 302
+
+
+def test_the_console_navigation_starts_with_the_overview_and_ends_with_ones_account(client: FlaskClient,
+                                                                                    login_as: Any) -> None:
+    login_as(client, admin=True)
+    page = client.get("/console/").get_data(as_text=True)
+    nav = page[page.index('<nav class="console-nav"'):page.index("</nav>", page.index('<nav class="console-nav"'))]
+    labels = re.findall(r'<a href="[^"]+"[^>]*>([^<]+)</a>', nav)
+    assert labels == ["Overview", "Campaigns", "Targets", "Events", "People", "Your account"]
+    assert "Open data (JSON)" not in page  # the public site's footer is for readers, not the console
