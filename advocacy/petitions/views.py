@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, Response, abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf
@@ -100,11 +100,19 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def _without_lang(target: str) -> str:
+    """The page to go back to after choosing a language, without a ``lang`` it was opened with (an emailed
+    link carries one): that would choose the old language again, overriding the new choice."""
+    parts = urlsplit(target)
+    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key != "lang"]
+    return urlunsplit(("", "", parts.path, urlencode(query), ""))
+
+
 @bp.get("/language/<code>")
 def set_language(code: str) -> Response:
     locale = normalize_locale(code)
     if locale is None:
         abort(404)
-    response = make_response(redirect(_safe_next(request.args.get("next")), code=303))
+    response = make_response(redirect(_without_lang(_safe_next(request.args.get("next"))), code=303))
     remember_locale(response, locale)
     return response

@@ -187,3 +187,15 @@ def test_a_petition_that_opens_or_closes_shows_at_once_despite_the_shared_copies
     finally:
         app.config["PAGE_CACHE_SECONDS"] = 0
         cache.clear_all()
+
+
+def test_choosing_a_language_on_a_page_opened_with_lang_in_its_link_takes_effect(app, client, make_petition):
+    """An emailed link carries ?lang=uk: the switcher to English must not land on ?lang=uk again."""
+    petition = make_petition()
+    page = client.get(f"/p/{petition.slug}?lang=uk&x=1").get_data(as_text=True)
+    switch = re.search(r'href="(/language/en\?next=[^"]+)"', page)
+    assert switch
+    answer = client.get(switch.group(1).replace("&amp;", "&"))
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == f"/p/{petition.slug}?x=1"
+    assert '<html lang="en">' in client.get(answer.headers["Location"]).get_data(as_text=True)
