@@ -39,6 +39,11 @@ if TYPE_CHECKING:  # a type only: never import a conftest module at run time
 
 pytestmark = pytest.mark.browser
 
+
+def labelled(text: str) -> re.Pattern[str]:
+    """A field's label exactly, with the "(optional)" an optional field's label ends with."""
+    return re.compile(rf"^{re.escape(text)}( \(optional\))?$")
+
 SHOTS = Path("/tmp/shots")  # noqa: S108 - for a reviewer to look at; never committed
 WIDE: ViewportSize = {"width": 1280, "height": 900}
 PHONE: ViewportSize = {"width": 390, "height": 844}
@@ -285,7 +290,7 @@ def test_organiser_path_from_create_admin_to_a_public_signature(live_server: Liv
         admin.goto(setup_link)
         expect(admin.get_by_role("heading", name="Set up your account")).to_be_visible()
         expect(main(admin)).to_contain_text(admin_email)
-        admin.get_by_label("Password", exact=True).fill(ADMIN_PASSWORD)
+        admin.get_by_label(labelled("Password")).fill(ADMIN_PASSWORD)
         shots(admin, "admin-setup-password")
         with admin.expect_navigation():
             admin.get_by_role("button", name="Continue").click()
@@ -301,7 +306,7 @@ def test_organiser_path_from_create_admin_to_a_public_signature(live_server: Liv
         admin.goto(base + "/invitation/enrol")
         assert re.sub(r"\s", "", admin.locator("code.secret").inner_text()) == secret
 
-        admin.get_by_label("Code from the app", exact=True).fill(admin_app.code())
+        admin.get_by_label(labelled("Code from the app")).fill(admin_app.code())
         with admin.expect_navigation():
             admin.get_by_role("button", name="Confirm").click()
         expect(admin.get_by_role("heading", name="Your recovery codes")).to_be_visible()
@@ -321,8 +326,8 @@ def test_organiser_path_from_create_admin_to_a_public_signature(live_server: Liv
         assert admin.url.startswith(f"{base}/login"), admin.url
         admin.goto(base + "/console/")
         assert admin.url.startswith(f"{base}/login"), f"logged out, /console/ ended at {admin.url}"
-        admin.get_by_label("Email address", exact=True).fill(admin_email)
-        admin.get_by_label("Password", exact=True).fill(ADMIN_PASSWORD)
+        admin.get_by_label(labelled("Email address")).fill(admin_email)
+        admin.get_by_label(labelled("Password")).fill(ADMIN_PASSWORD)
         shots(admin, "login")
         with admin.expect_navigation():
             admin.get_by_role("button", name="Continue").click()
@@ -331,7 +336,7 @@ def test_organiser_path_from_create_admin_to_a_public_signature(live_server: Liv
         assert_console_closed(admin, base)  # the password step alone: still no console
         admin.goto(base + "/login/code")
         expect(admin.get_by_role("heading", name="Second factor")).to_be_visible()
-        admin.get_by_label("Code", exact=True).fill(admin_app.code())
+        admin.get_by_label(labelled("Code")).fill(admin_app.code())
         with admin.expect_navigation():
             admin.get_by_role("button", name="Log in").click()
         assert admin.url == f"{base}/console/", admin.url
@@ -343,17 +348,17 @@ def test_organiser_path_from_create_admin_to_a_public_signature(live_server: Liv
         shots(admin, "campaigns")
         with admin.expect_navigation():
             main(admin).get_by_role("link", name="New campaign").click()
-        admin.get_by_label("Address", exact=True).fill(campaign_slug)
+        admin.get_by_label(labelled("Address")).fill(campaign_slug)
         english = admin.get_by_role("group", name="English", exact=True)
-        english.get_by_label("Name", exact=True).fill(campaign_en)
-        english.get_by_label("Description", exact=True).fill("Civilians held in detention must come home.")
+        english.get_by_label(labelled("Name")).fill(campaign_en)
+        english.get_by_label(labelled("Description")).fill("Civilians held in detention must come home.")
         ukrainian_fields = admin.get_by_role("group", name="Українська", exact=True)
-        ukrainian_fields.get_by_label("Name", exact=True).fill(campaign_uk)
-        ukrainian_fields.get_by_label("Description", exact=True).fill("Цивільні в полоні мають повернутися.")
+        ukrainian_fields.get_by_label(labelled("Name")).fill(campaign_uk)
+        ukrainian_fields.get_by_label(labelled("Description")).fill("Цивільні в полоні мають повернутися.")
         languages = admin.get_by_role("group", name="Languages", exact=True)
-        languages.get_by_label("English", exact=True).check()
-        languages.get_by_label("Українська", exact=True).check()
-        admin.get_by_label("Sender name", exact=True).fill("Civilians First")
+        languages.get_by_label(labelled("English")).check()
+        languages.get_by_label(labelled("Українська")).check()
+        admin.get_by_label(labelled("Sender name")).fill("Civilians First")
         shots(admin, "campaign-new")
         with admin.expect_navigation():
             main(admin).get_by_role("button", name="Save").click()
@@ -368,9 +373,9 @@ def test_organiser_path_from_create_admin_to_a_public_signature(live_server: Liv
 
         # ... and invites an organiser for it from the people page
         open_from_nav(admin, "People")
-        admin.get_by_label("Email address", exact=True).fill(organiser_email)
-        admin.get_by_label("Role", exact=True).select_option(label="Organiser")
-        admin.get_by_label("Campaign (for an organiser)", exact=True).select_option(label=campaign_en)
+        admin.get_by_label(labelled("Email address")).fill(organiser_email)
+        admin.get_by_label(labelled("Role")).select_option(label="Organiser")
+        admin.get_by_label(labelled("Campaign (for an organiser)")).select_option(label=campaign_en)
         shots(admin, "people-invite")
         with admin.expect_navigation():
             admin.get_by_role("button", name="Send the invitation").click()
@@ -390,8 +395,8 @@ def test_organiser_path_from_create_admin_to_a_public_signature(live_server: Liv
         organiser = contexts.enter_context(new_context(browser)).new_page()
         organiser.goto(invitation_link)
         expect(organiser.get_by_role("heading", name="Set up your account")).to_be_visible()
-        organiser.get_by_label("New password", exact=True).fill(ORGANISER_PASSWORD)
-        organiser.get_by_label("The same password again", exact=True).fill(ORGANISER_PASSWORD)
+        organiser.get_by_label(labelled("New password")).fill(ORGANISER_PASSWORD)
+        organiser.get_by_label(labelled("The same password again")).fill(ORGANISER_PASSWORD)
         shots(organiser, "organiser-invitation")
         with organiser.expect_navigation():
             organiser.get_by_role("button", name="Continue").click()
@@ -400,7 +405,7 @@ def test_organiser_path_from_create_admin_to_a_public_signature(live_server: Liv
         shots(organiser, "organiser-enrol")
         assert_console_closed(organiser, base)
         organiser.goto(base + "/invitation/enrol")
-        organiser.get_by_label("Code from the app", exact=True).fill(organiser_app.code())
+        organiser.get_by_label(labelled("Code from the app")).fill(organiser_app.code())
         with organiser.expect_navigation():
             organiser.get_by_role("button", name="Confirm").click()
         expect(organiser.locator("ol.recovery-codes li code")).to_have_count(10)
@@ -416,13 +421,13 @@ def test_organiser_path_from_create_admin_to_a_public_signature(live_server: Liv
         shots(organiser, "targets")
         with organiser.expect_navigation():
             main(organiser).get_by_role("link", name="New target").click()
-        organiser.get_by_label("Address", exact=True).fill(target_slug)
-        organiser.get_by_role("group", name="English", exact=True).get_by_label("Name", exact=True).fill(target_en)
-        organiser.get_by_role("group", name="Українська", exact=True).get_by_label("Name", exact=True) \
+        organiser.get_by_label(labelled("Address")).fill(target_slug)
+        organiser.get_by_role("group", name="English", exact=True).get_by_label(labelled("Name")).fill(target_en)
+        organiser.get_by_role("group", name="Українська", exact=True).get_by_label(labelled("Name")) \
             .fill(target_uk)
-        organiser.get_by_label("Country", exact=True).select_option(value="UA")
-        organiser.get_by_label("Languages", exact=True).fill("uk")
-        organiser.get_by_label("Contact email", exact=True).fill(f"petitions-{tag}@rada.example.org")
+        organiser.get_by_label(labelled("Country")).select_option(value="UA")
+        organiser.get_by_label(labelled("Languages")).fill("uk")
+        organiser.get_by_label(labelled("Contact email")).fill(f"petitions-{tag}@rada.example.org")
         organiser.get_by_role("group", name="Delivery channel").get_by_label("Email to the contact address") \
             .check()
         shots(organiser, "target-new")
@@ -442,15 +447,15 @@ def test_organiser_path_from_create_admin_to_a_public_signature(live_server: Liv
         shots(organiser, "organiser-campaign")
         with organiser.expect_navigation():
             main(organiser).get_by_role("link", name="New petition").click()
-        organiser.get_by_label("Address", exact=True).fill(petition_slug)
+        organiser.get_by_label(labelled("Address")).fill(petition_slug)
         for group, (title, summary, body) in (("English", (title_en, summary_en, body_en)),
                                               ("Українська", (title_uk, summary_uk, body_uk))):
             fields = organiser.get_by_role("group", name=group, exact=True)
-            fields.get_by_label("Title", exact=True).fill(title)
-            fields.get_by_label("Summary", exact=True).fill(summary)
-            fields.get_by_label("Text (Markdown)", exact=True).fill(body)
+            fields.get_by_label(labelled("Title")).fill(title)
+            fields.get_by_label(labelled("Summary")).fill(summary)
+            fields.get_by_label(labelled("Text (Markdown)")).fill(body)
         organiser.get_by_role("group", name="Addressed to").get_by_label(target_en, exact=True).check()
-        organiser.get_by_label("Goal", exact=True).fill("1000")
+        organiser.get_by_label(labelled("Goal")).fill("1000")
         organiser.get_by_label("Goals per country").fill("UA 500")
         with organiser.expect_navigation():
             main(organiser).get_by_role("button", name="Preview").click()
@@ -464,7 +469,7 @@ def test_organiser_path_from_create_admin_to_a_public_signature(live_server: Liv
         expect(english_preview.locator(".petition-body script")).to_have_count(0)
         expect(preview.locator("article[lang=uk] .petition-body strong")).to_have_text("парламент")
         # the form keeps what was typed
-        expect(organiser.get_by_role("group", name="Українська", exact=True).get_by_label("Title", exact=True)) \
+        expect(organiser.get_by_role("group", name="Українська", exact=True).get_by_label(labelled("Title"))) \
             .to_have_value(title_uk)
         shots(organiser, "petition-preview", phone=True)
         with organiser.expect_navigation():
@@ -536,9 +541,9 @@ def test_organiser_path_from_create_admin_to_a_public_signature(live_server: Liv
         # 6. ... and signs it publicly -------------------------------------------------------------------
         signer = f"signer-{tag}@example.org"
         form = reader.get_by_role("region", name="Sign this petition")
-        form.get_by_label("Full name", exact=True).fill("Olena Testova")
-        form.get_by_label("Email address", exact=True).fill(signer)
-        form.get_by_label("Country", exact=True).select_option(label="Ukraine")
+        form.get_by_label(labelled("Full name")).fill("Olena Testova")
+        form.get_by_label(labelled("Email address")).fill(signer)
+        form.get_by_label(labelled("Country")).select_option(label="Ukraine")
         form.get_by_label("The institutions this petition is addressed to may see my name and country.").check()
         shots(reader, "public-sign-filled")
         with reader.expect_navigation():
