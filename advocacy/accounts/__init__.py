@@ -18,7 +18,9 @@ def init_app(app: Flask) -> None:
     from advocacy.extensions import db, login_manager
 
     app.session_interface = sessions.SplitSessionInterface()
-    login_manager.init_app(app)
+    # no current_user in every template's context: console templates ask principal(), and public pages
+    # never load an account
+    login_manager.init_app(app, add_context_processor=False)
     # the console's own checks decide where an anonymous visitor goes (console_required)
     login_manager.login_view = None
     # Flask-Login's session protection hashes the client's address into the session; ours rests on the

@@ -34,8 +34,13 @@ LOGIN_PATH = "/login"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+# every public request asks this (which cookie?) a few times: two string tests, no loop
+_CONSOLE_PATHS = frozenset(CONSOLE_PATH_PREFIXES)
+_CONSOLE_PATH_STARTS = tuple(prefix + "/" for prefix in CONSOLE_PATH_PREFIXES)
+
+
 def is_console_path(path: str) -> bool:
-    return any(path == prefix or path.startswith(prefix + "/") for prefix in CONSOLE_PATH_PREFIXES)
+    return path.startswith(_CONSOLE_PATH_STARTS) or path in _CONSOLE_PATHS
 
 
 def _console_request() -> bool:

@@ -235,7 +235,7 @@ def enrol() -> Response | str | tuple[str, int]:
 @console_required
 def account() -> str:
     user: User = current_user
-    return render_template("accounts/account.html", form=forms.ChangePasswordForm(),
+    return render_template("accounts/account.html", form=forms.ChangePasswordForm(), email=user.email,
                            codes_left=services.recovery_codes_left(user.id), password_min=services.PASSWORD_MIN)
 
 
@@ -256,7 +256,7 @@ def change_password() -> Response | tuple[str, int]:
             sessions.start_session(user)  # the other sessions ended with the old epoch; this one goes on
             flash(_("Your password has been changed. Your other sessions have ended."), "info")
             return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", form=form, error=error,
+    return render_template("accounts/account.html", form=form, error=error, email=current_user.email,
                            codes_left=services.recovery_codes_left(user_id),
                            password_min=services.PASSWORD_MIN), 400
 

@@ -68,8 +68,8 @@ def plain_text(message: EmailMessage) -> str | None:
     return content if isinstance(content, str) else None
 
 
-def wait_for_confirm_link(mail_dir: Path, to: str) -> str:
-    """Poll the embedded mode's mail folder for the message to ``to`` and return its /confirm/ link."""
+def wait_for_link(mail_dir: Path, to: str, pattern: re.Pattern[str]) -> str:
+    """Poll the embedded mode's mail folder for a message to ``to`` whose text has a link like ``pattern``."""
     deadline = time.monotonic() + MAIL_WAIT_SECONDS
     seen: list[str] = []
     while time.monotonic() < deadline:
@@ -81,13 +81,12 @@ def wait_for_confirm_link(mail_dir: Path, to: str) -> str:
             seen.append(f"{path.name}: To={message['To']!s} Subject={message['Subject']!s}")
             if str(message["To"] or "").strip().lower() != to.lower():
                 continue
-            text = plain_text(message)
-            match = CONFIRM_LINK.search(text or "")
+            match = pattern.search(plain_text(message) or "")
             if match:
                 return match.group(0)
         time.sleep(0.25)
-    pytest.fail(f"no email with a /confirm/ link to {to} in {mail_dir} within {MAIL_WAIT_SECONDS:.0f} s; "
-                f"mail seen: {seen or 'none'}")
+    pytest.fail(f"no email with a link like {pattern.pattern} to {to} in {mail_dir} within "
+                f"{MAIL_WAIT_SECONDS:.0f} s; mail seen: {seen or 'none'}")
 
 
 def test_sign_in_ukrainian_and_confirm_from_email(live_server: LiveServer, browser_page: Page) -> None:
@@ -119,7 +118,7 @@ def test_sign_in_ukrainian_and_confirm_from_email(live_server: LiveServer, brows
         expect(page.locator("html")).to_have_attribute("lang", "uk")
 
         # The confirmation email, written as an .eml file by the embedded mode.
-        link = wait_for_confirm_link(live_server.mail_dir, address)
+        link = wait_for_link(live_server.mail_dir, address, CONFIRM_LINK)
         assert link.startswith(base + "/confirm/"), f"{link} does not start with {base}/confirm/"
 
         # GET shows a button; only its POST confirms.

@@ -32,7 +32,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, ViewportSize, expect
 
 from advocacy import data_dirs
-from tests.e2e.test_browser import plain_text, read_mail, server_output_on_failure
+from tests.e2e.test_browser import server_output_on_failure, wait_for_link
 
 if TYPE_CHECKING:  # a type only: never import a conftest module at run time
     from tests.e2e.conftest import LiveServer
@@ -49,7 +49,6 @@ WIDE: ViewportSize = {"width": 1280, "height": 900}
 PHONE: ViewportSize = {"width": 390, "height": 844}
 PAGE_TIMEOUT_MS = 15_000
 CLI_SECONDS = 60.0
-MAIL_WAIT_SECONDS = 30.0
 PUBLIC_WAIT_SECONDS = 15.0  # pages shared by anonymous readers are cached for a few seconds
 TOTP_WAIT_SECONDS = 65.0  # at most two 30-second steps
 
@@ -137,27 +136,6 @@ def run_cli(server: LiveServer, *args: str, stdin: str = "") -> subprocess.Compl
     assert result.returncode == 0, (f"advocacy {' '.join(args)} exited with {result.returncode}:\n"
                                     f"stdout: {result.stdout}\nstderr: {result.stderr}")
     return result
-
-
-def wait_for_link(mail_dir: Path, to: str, pattern: re.Pattern[str]) -> str:
-    """Poll the embedded mode's mail folder for a message to ``to`` whose text has a link like ``pattern``."""
-    deadline = time.monotonic() + MAIL_WAIT_SECONDS
-    seen: list[str] = []
-    while time.monotonic() < deadline:
-        seen = []
-        for path in sorted(mail_dir.glob("*.eml")):
-            message = read_mail(path)
-            if message is None:
-                continue
-            seen.append(f"{path.name}: To={message['To']!s} Subject={message['Subject']!s}")
-            if str(message["To"] or "").strip().lower() != to.lower():
-                continue
-            match = pattern.search(plain_text(message) or "")
-            if match:
-                return match.group(0)
-        time.sleep(0.25)
-    pytest.fail(f"no email with a link like {pattern.pattern} to {to} in {mail_dir} within "
-                f"{MAIL_WAIT_SECONDS:.0f} s; mail seen: {seen or 'none'}")
 
 
 def wait_until(what: str, condition: Callable[[], bool], seconds: float = PUBLIC_WAIT_SECONDS) -> None:
