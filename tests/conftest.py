@@ -29,6 +29,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from advocacy import cache, create_app, queue
+from advocacy.audit import models as audit_models
 from advocacy.config import Settings
 from advocacy.extensions import db, limiter
 from advocacy.queue import get_broker
@@ -135,8 +136,14 @@ def _clean_tables(app: Flask) -> None:
                 names = ", ".join(t.name for t in db.metadata.sorted_tables)
                 conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             else:
+                # the audit log refuses DELETE (a trigger): lift it while the tables are emptied, then put back
+                # the same triggers the migration creates
+                for statement in audit_models.drop_statements("sqlite"):
+                    conn.execute(text(statement))
                 for table in reversed(db.metadata.sorted_tables):
                     conn.execute(table.delete())
+                for statement in audit_models.append_only_statements("sqlite"):
+                    conn.execute(text(statement))
     cache.clear_all()
     for path in app.config["MAIL_DIR"].glob("*.eml"):
         path.unlink()

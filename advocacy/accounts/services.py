@@ -36,6 +36,7 @@ from advocacy.accounts.models import (
     User,
 )
 from advocacy.accounts.roles import Forbidden, Principal, Role, require_admin, require_organiser
+from advocacy.audit.services import record
 from advocacy.crypto import keyring
 from advocacy.dbtypes import utcnow
 from advocacy.extensions import db
@@ -203,6 +204,7 @@ def change_password(user_id: int, old: str, new: str) -> User:
         raise AccountError(_("The current password is wrong."))
     user.password_hash = hash_password(check_new_password(new, email=user.email))
     user.session_epoch += 1
+    record("password.changed", actor=Principal(user.id), object_type="user", object_id=user.id)
     db.session.flush()
     return user
 
@@ -331,7 +333,9 @@ def reset_second_factor(user_id: int, *, password: str, code: str, new_secret: s
     if not _password_matches(user, password):
         raise AccountError(_("The current password is wrong."))
     verify_second_factor(user, code)
-    return enrol_second_factor(user_id, new_secret, new_code)
+    codes = enrol_second_factor(user_id, new_secret, new_code)
+    record("second_factor.reset", actor=Principal(user.id), object_type="user", object_id=user.id)
+    return codes
 
 
 # --- throttling and the login record -----------------------------------------------------------------------
@@ -398,7 +402,12 @@ def reset_throttle(keys: tuple[str, ...]) -> None:
 
 
 def record_attempt(outcome: LoginOutcome, key_hash: str, user_id: int | None = None) -> None:
+    """The attempt (for throttling and its own record) and its audit entry, in the caller's transaction: a
+    failure is committed by the view on purpose, with both."""
     db.session.add(LoginAttempt(outcome=outcome, key_hash=key_hash, user_id=user_id))
+    ok = outcome in (LoginOutcome.OK, LoginOutcome.RECOVERY_CODE)
+    record("login.ok" if ok else "login.failed", actor=Principal(user_id) if ok else None,
+           object_type="user" if user_id is not None else None, object_id=user_id, outcome=outcome.value)
     db.session.flush()
 
 
@@ -561,6 +570,8 @@ def invite(email: str, *, role: Role | str, campaign_id: int | None = None, targ
         user.password_hash = None  # the new link sets it
         invitation = _new_invitation(user, actor)
     enqueue(SEND_INVITATION_ACTOR, user.id, invitation.id if invitation else None, grant.id, locale)
+    record("invitation.sent", actor=actor, object_type="user", object_id=user.id, role=role.value,
+           campaign_id=campaign_id, target_id=target_id, grant_id=grant.id, with_link=invitation is not None)
     db.session.flush()
     return user, invitation
 
@@ -579,6 +590,7 @@ def create_admin(email: str, password: str, *, actor: Principal) -> tuple[User, 
     add_grant(user, Role.ADMIN)
     user.password_hash = hash_password(check_new_password(password, email=address))
     invitation = _new_invitation(user, actor)
+    record("role.granted", actor=actor, object_type="user", object_id=user.id, role=Role.ADMIN.value)
     return user, invitation_token(invitation)
 
 
@@ -606,6 +618,7 @@ def accept_invitation(token: str, password: str) -> User:
     elif not _password_matches(user, password):
         raise AccountError(_("The password is wrong. Enter the password given when the account was created."))
     invitation.used_at = utcnow()
+    record("invitation.accepted", actor=Principal(user.id), object_type="user", object_id=user.id)
     db.session.flush()
     return user
 
@@ -629,7 +642,10 @@ def grant_role(user_id: int, role: Role | str, *, campaign_id: int | None = None
     require_admin(actor)
     role = Role(role)
     campaign_id, target_id = _resolve_scope(role, campaign_id, target_id)
-    return add_grant(get_user(user_id), role, campaign_id=campaign_id, target_id=target_id)
+    grant = add_grant(get_user(user_id), role, campaign_id=campaign_id, target_id=target_id)
+    record("role.granted", actor=actor, object_type="user", object_id=user_id, role=role.value,
+           campaign_id=campaign_id, target_id=target_id, grant_id=grant.id)
+    return grant
 
 
 def revoke_role(grant_id: int, *, actor: Principal, user_id: int | None = None) -> None:
@@ -639,6 +655,8 @@ def revoke_role(grant_id: int, *, actor: Principal, user_id: int | None = None) 
         raise UserNotFound(grant_id)
     if grant.role == Role.ADMIN and grant.user_id == actor.user_id:
         raise AccountError(_("You cannot remove your own admin role."))
+    record("role.revoked", actor=actor, object_type="user", object_id=grant.user_id, role=str(grant.role),
+           campaign_id=grant.campaign_id, target_id=grant.target_id, grant_id=grant.id)
     db.session.delete(grant)
     db.session.flush()
 
@@ -662,6 +680,7 @@ def disable(email_or_id: str | int, *, actor: Principal) -> User:
             update(Invitation).where(Invitation.user_id == user.id, Invitation.used_at.is_(None))
             .values(expires_at=utcnow())
         )
+        record("account.disabled", actor=actor, object_type="user", object_id=user.id)
     db.session.flush()
     return user
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from advocacy.accounts.roles import Principal, require_any_organiser, require_organiser
+from advocacy.audit.services import record
 from advocacy.dbtypes import utcnow
 from advocacy.events import ical
 from advocacy.events.models import Event, EventDetails, EventKind, EventStatus, event_petitions
@@ -263,6 +264,7 @@ def create_event(details: EventDetails, *, actor: Principal, uid: str | None = N
     require_organiser(actor, campaign.id if campaign is not None else None)
     event = _new_event(uid, cleaned, campaign, petitions, sequence=0, published=False)
     _flush()
+    record("event.created", actor=actor, object_type="event", object_id=event.id, campaign_id=event.campaign_id)
     return event
 
 
@@ -278,6 +280,8 @@ def update_event(uid: str, details: EventDetails, *, actor: Principal, version: 
     require_organiser(actor, campaign.id if campaign is not None else None)
     outcome = _update(event, cleaned, campaign, petitions, version=version)
     _flush()
+    record("event.edited", actor=actor, object_type="event", object_id=event.id, changed=outcome.changed,
+           sequence=event.sequence)
     return outcome
 
 
@@ -288,6 +292,7 @@ def publish_event(uid: str, *, actor: Principal) -> Event:
     if event.published_at is None:
         event.published_at = utcnow()
         _flush()
+        record("event.published", actor=actor, object_type="event", object_id=event.id)
     return event
 
 
@@ -319,6 +324,7 @@ def cancel_event(uid: str, *, actor: Principal) -> Event:
         event.sequence += 1
         event.updated_at = utcnow()
         _flush()
+        record("event.cancelled", actor=actor, object_type="event", object_id=event.id, sequence=event.sequence)
     return event
 
 
@@ -402,6 +408,8 @@ def import_ics(stream: IO[bytes], *, actor: Principal, default_locale: str = "en
         saved = _update(existing, cleaned, campaign, petitions, version=existing.version, sequence=item.sequence)
         (outcome.updated if saved.changed else outcome.unchanged).append(item.uid)
     _flush()
+    record("event.imported", actor=actor, created=len(outcome.created), updated=len(outcome.updated),
+           unchanged=len(outcome.unchanged), refused=len(outcome.refused))
     return outcome
 
 

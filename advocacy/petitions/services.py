@@ -27,6 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from advocacy import cache
 from advocacy.accounts.roles import Forbidden, Principal, require_admin, require_any_organiser, require_organiser
+from advocacy.audit.services import record
 from advocacy.cache import TTLCache
 from advocacy.dbtypes import utcnow
 from advocacy.extensions import db
@@ -307,6 +308,7 @@ def create_campaign(slug: str, *, actor: Principal, name: Mapping[str, str],
     _raise(errors)
     db.session.add(campaign)
     db.session.flush()
+    record("campaign.created", actor=actor, object_type="campaign", object_id=campaign.id, slug=campaign.slug)
     return campaign
 
 
@@ -332,20 +334,24 @@ def update_campaign(campaign_id: int, *, actor: Principal, version: int, name: M
     if email_footer is not None:
         values["email_footer"] = _texts(email_footer, "email_footer", errors, required=False, limit=2000)
     _raise(errors)
-    return _edit(campaign, version, lambda: _assign(campaign, values))
+    _edit(campaign, version, lambda: _assign(campaign, values))
+    record("campaign.edited", actor=actor, object_type="campaign", object_id=campaign.id, fields=sorted(values))
+    return campaign
 
 
-def _publish(model: type[Campaign] | type[Target], ident: int) -> Any:
+def _publish(model: type[Campaign] | type[Target], ident: int, actor: Principal) -> Any:
     found = _by_id(model, ident)
     if found.published_at is None:
         _edit(found, found.version, lambda: setattr(found, "published_at", utcnow()))
+        kind = model.__tablename__[:-1]
+        record(f"{kind}.published", actor=actor, object_type=kind, object_id=found.id, slug=found.slug)
     return found
 
 
 def publish_campaign(campaign_id: int, *, actor: Principal) -> Campaign:
     """Make a campaign public (a no-op if it is)."""
     require_organiser(actor, _by_id(Campaign, campaign_id).id)
-    campaign: Campaign = _publish(Campaign, campaign_id)
+    campaign: Campaign = _publish(Campaign, campaign_id, actor)
     return campaign
 
 
@@ -375,6 +381,7 @@ def create_target(slug: str, *, actor: Principal, name: Mapping[str, str], count
     _raise(errors)
     db.session.add(target)
     db.session.flush()
+    record("target.created", actor=actor, object_type="target", object_id=target.id, slug=target.slug)
     return target
 
 
@@ -428,13 +435,15 @@ def update_target(target_id: int, *, actor: Principal, version: int, name: Mappi
             delivery_channel if delivery_channel is not None else target.delivery_channel,
             values.get("webhook_url", target.webhook_url), errors)
     _raise(errors)
-    return _edit(target, version, lambda: _assign(target, values))
+    _edit(target, version, lambda: _assign(target, values))
+    record("target.edited", actor=actor, object_type="target", object_id=target.id, fields=sorted(values))
+    return target
 
 
 def publish_target(target_id: int, *, actor: Principal) -> Target:
     """Make a target public: petitions can be addressed to it once it is (a no-op if it is)."""
     require_target_editor(actor, target_id)
-    target: Target = _publish(Target, target_id)
+    target: Target = _publish(Target, target_id, actor)
     return target
 
 
@@ -480,6 +489,7 @@ def create_petition(slug: str, *, actor: Principal, campaign_id: int, title: Map
     _raise(errors)
     db.session.add(petition)
     db.session.flush()
+    record("petition.created", actor=actor, object_type="petition", object_id=petition.id, slug=petition.slug)
     return petition
 
 
@@ -525,7 +535,9 @@ def update_petition(petition_id: int, *, actor: Principal, version: int, **chang
         if field in changes:
             values[field] = changes[field]
     _raise(errors)
-    return _edit(petition, version, lambda: _assign(petition, values))
+    _edit(petition, version, lambda: _assign(petition, values))
+    record("petition.edited", actor=actor, object_type="petition", object_id=petition.id, fields=sorted(changes))
+    return petition
 
 
 # --- the lifecycle -----------------------------------------------------------------------------------------
@@ -559,7 +571,25 @@ def _move(petition: Petition, to: PetitionStatus, actor: Principal | None, *, ve
             petition_id=petition.id, from_status=PetitionStatus(before).value, to_status=to.value,
             actor_user_id=actor.user_id if actor is not None else None, reason=reason, at=utcnow()))
 
-    return _edit(petition, petition.version if version is None else version, apply)
+    _edit(petition, petition.version if version is None else version, apply)
+    record(_transition_action(PetitionStatus(before), to), actor=actor, object_type="petition", object_id=petition.id,
+           slug=petition.slug, from_status=PetitionStatus(before).value, to_status=to.value, reason=reason)
+    return petition
+
+
+_TRANSITION_ACTIONS = {
+    PetitionStatus.SUBMITTED: "petition.submitted",
+    PetitionStatus.REJECTED: "petition.rejected",
+    PetitionStatus.DRAFT: "petition.returned_to_draft",
+    PetitionStatus.CLOSED: "petition.closed",
+}
+
+
+def _transition_action(before: PetitionStatus, to: PetitionStatus) -> str:
+    """Opening a submitted petition is its approval; opening a draft directly (the system) its publication."""
+    if to == PetitionStatus.OPEN:
+        return "petition.approved" if before == PetitionStatus.SUBMITTED else "petition.published"
+    return _TRANSITION_ACTIONS[to]
 
 
 def _problems(petition: Petition, now: datetime | None = None) -> list[str]:
@@ -694,6 +724,8 @@ def close_due_petitions(now: datetime | None = None) -> int:
         petition.version += 1
         db.session.add(PetitionTransition(petition_id=petition.id, from_status=PetitionStatus.OPEN.value,
                                           to_status=PetitionStatus.CLOSED.value, actor_user_id=None, at=now))
+        record("petition.closed", actor=None, object_type="petition", object_id=petition.id, slug=petition.slug,
+               from_status=PetitionStatus.OPEN.value, to_status=PetitionStatus.CLOSED.value, reason="closing date")
     db.session.flush()
     return len(due)
 
@@ -782,6 +814,8 @@ def launch_country_petitions(petition_id: int, *, actor: Principal, countries: S
         db.session.add(petition)
         created.append(petition)
     db.session.flush()
+    record("petition.launched", actor=actor, object_type="petition", object_id=parent.id, slug=parent.slug,
+           countries=codes, petition_ids=[petition.id for petition in created])
     return created
 
 

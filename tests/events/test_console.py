@@ -335,8 +335,14 @@ def test_services_refuse_the_wrong_actor(make_event, campaign_id):
 
 
 def test_services_let_the_campaigns_organisers_and_admins_act(make_event, campaign_id):
-    organiser = Principal(user_id=1, campaign_ids=frozenset({campaign_id}))
-    admin = Principal(user_id=2, is_admin=True)
+    from advocacy.accounts.models import User
+
+    # real accounts: the audit log names who acted
+    people = [User(email=f"p{n}@coalition.test", email_index=f"p{n}") for n in (1, 2)]
+    db.session.add_all(people)
+    db.session.flush()
+    organiser = Principal(user_id=people[0].id, campaign_ids=frozenset({campaign_id}))
+    admin = Principal(user_id=people[1].id, is_admin=True)
     event = services.create_event(details(petition_slugs=("free-civilians",)), actor=organiser)
     services.publish_event(event.uid, actor=organiser)
     services.update_event(event.uid, details(title={"en": "Changed"}), actor=admin, version=event.version)
