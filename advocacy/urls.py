@@ -1,4 +1,5 @@
-"""Absolute links for emails and feeds, built from ADVOCACY_BASE_URL and never from a request's Host header."""
+"""Absolute links for emails and feeds, built from ADVOCACY_BASE_URL and never from a request's Host header;
+and the one check of a ``next`` path a page may send a reader back to."""
 
 from __future__ import annotations
 
@@ -20,3 +21,16 @@ def external_url(endpoint: str, **values: Any) -> str:
 def webcal(url: str) -> str:
     """The same feed for calendar apps: webcal:// tells them to subscribe rather than download."""
     return "webcal://" + url.split("://", 1)[1]
+
+
+def local_path(value: str | None) -> str | None:
+    """``value`` if it is a path on this site, else None: never another origin (``//host``, ``/\\host``, a
+    scheme), and nothing that could split a Location header."""
+    if not value or len(value) > 2000 or not value.startswith("/") or value.startswith("//"):
+        return None
+    if "\\" in value or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return None
+    return value

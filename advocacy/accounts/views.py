@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
@@ -22,6 +21,7 @@ from advocacy.accounts.sessions import acting, console_required
 from advocacy.crypto import DecryptionError, keyring
 from advocacy.dbtypes import utcnow
 from advocacy.extensions import db
+from advocacy.urls import local_path
 
 bp = Blueprint("accounts", __name__)
 
@@ -47,18 +47,6 @@ def _private(response: Response) -> Response:
 def _client_address() -> str | None:
     # after ProxyFix (ADVOCACY_TRUSTED_PROXIES): only ever turned into a keyed hash, never stored
     return request.remote_addr
-
-
-def safe_next(value: str | None) -> str | None:
-    """A path on this site, or None: never another origin (``//host``, ``/\\host``, a scheme)."""
-    if not value or len(value) > 2000 or not value.startswith("/") or value.startswith("//"):
-        return None
-    if "\\" in value or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        return None
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc:
-        return None
-    return value
 
 
 def _seal_secret(user_id: int, secret: str) -> str:
@@ -94,7 +82,7 @@ def _enrolment_page(template: str, user: User, secret: str, form: Any, **context
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | str | tuple[str, int]:
-    target = safe_next(request.args.get("next"))
+    target = local_path(request.args.get("next"))
     if current_user.is_authenticated:
         return redirect(target or url_for("console.home"))
     form = forms.LoginForm()
@@ -151,7 +139,7 @@ def login_code() -> Response | str | tuple[str, int]:
             db.session.commit()
             error, status = exc.message, 400
         else:
-            target = safe_next(session["pending_login"].get("next"))
+            target = local_path(session["pending_login"].get("next"))
             left = services.recovery_codes_left(user.id) if outcome == LoginOutcome.RECOVERY_CODE else None
             db.session.commit()
             sessions.start_session(user)  # a fresh session with a new id

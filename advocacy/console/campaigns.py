@@ -7,14 +7,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from advocacy.accounts.roles import Forbidden
+from advocacy.accounts.roles import Forbidden, require_any_organiser
 from advocacy.accounts.sessions import acting, console_required
 from advocacy.console.forms import ActionForm, CampaignForm, apply_errors, fill_texts, texts
 from advocacy.console.views import (
     bp,
     campaign_or_404,
-    organised_campaigns,
-    require_organiser_role,
     see_other,
 )
 from advocacy.extensions import db
@@ -28,8 +26,8 @@ ALIASES = {"email_footer": "footer"}
 @console_required
 def campaigns() -> str:
     principal = acting()
-    require_organiser_role(principal)
-    return render_template("console/campaigns/list.html", campaigns=organised_campaigns(principal),
+    require_any_organiser(principal)
+    return render_template("console/campaigns/list.html", campaigns=services.organised_campaigns(principal),
                            can_create=principal.is_admin)
 
 

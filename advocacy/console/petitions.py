@@ -27,11 +27,12 @@ from advocacy.console.forms import (
     parse_country_goals,
     texts,
 )
-from advocacy.console.views import bp, campaign_or_404, emails, petition_or_404, see_other, submitters
+from advocacy.console.views import bp, campaign_or_404, emails, petition_or_404, see_other
 from advocacy.extensions import db
-from advocacy.i18n import SUPPORTED_LOCALES, collation_key, countries, country_name, current_locale, localized
+from advocacy.i18n import SUPPORTED_LOCALES, collation_key, country_name, current_locale, localized
 from advocacy.petitions import services
 from advocacy.petitions.models import Campaign, Petition, PetitionStatus, Target
+from advocacy.petitions.parliaments import all_parliaments
 
 EDITABLE = (PetitionStatus.DRAFT, PetitionStatus.REJECTED)
 
@@ -177,7 +178,7 @@ def _fill(form: PetitionForm, petition: Petition) -> None:
 
 def _render_petition(petition: Petition, reject_form: RejectForm | None = None, status: int = 200) -> tuple[str, int]:
     principal = acting()
-    submitted_by = submitters([petition.id]).get(petition.id)
+    submitted_by = services.submitter(petition.id)
     history = services.transitions(petition.id)
     actors = emails({step.actor_user_id for step in history})
     children = list(db.session.scalars(select(Petition).where(Petition.parent_id == petition.id)
@@ -280,22 +281,10 @@ def close_petition(petition_id: int) -> WerkzeugResponse:
 
 # --- country launch ----------------------------------------------------------------------------------------
 
-def _parliaments() -> list[Any]:
-    try:
-        from advocacy.petitions.parliaments import all_parliaments
-    except ImportError:  # the reference list has not landed: every country, the service says which it knows
-        return []
-    return list(all_parliaments())
-
-
 def _launch_choices(locale: str) -> list[dict[str, Any]]:
     """One entry per country to choose: the reference parliaments, by country name in the reader's language."""
-    parliaments = _parliaments()
-    if parliaments:
-        entries = [{"code": p.country, "country": country_name(p.country, locale),
-                    "parliament": localized(p.name, locale)} for p in parliaments]
-    else:
-        entries = [{"code": code, "country": name, "parliament": ""} for code, name in countries(locale)]
+    entries = [{"code": p.country, "country": country_name(p.country, locale),
+                "parliament": localized(p.name, locale)} for p in all_parliaments()]
     return sorted(entries, key=lambda entry: collation_key(entry["country"], locale))
 
 

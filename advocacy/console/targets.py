@@ -11,10 +11,10 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from advocacy.accounts.models import Grant, User
-from advocacy.accounts.roles import Role
+from advocacy.accounts.roles import Role, require_any_organiser
 from advocacy.accounts.sessions import acting, console_required
 from advocacy.console.forms import ActionForm, TargetForm, apply_errors, fill_texts, split_codes, texts
-from advocacy.console.views import bp, require_organiser_role, see_other, target_or_404
+from advocacy.console.views import bp, see_other, target_or_404
 from advocacy.extensions import db
 from advocacy.i18n import current_locale
 from advocacy.petitions import services
@@ -24,7 +24,7 @@ from advocacy.petitions.models import DataSharing, DeliveryChannel, Target
 @bp.get("/targets")
 @console_required
 def targets() -> str:
-    require_organiser_role(acting())
+    require_any_organiser(acting())
     found = list(db.session.scalars(select(Target).order_by(Target.country.is_(None), Target.country, Target.id)))
     editable = {target.id for target in found if services.may_edit_target(acting(), target.id)}
     return render_template("console/targets/list.html", targets=found, editable=editable)
@@ -44,7 +44,7 @@ def _fields(form: TargetForm) -> dict[str, Any]:
 @bp.route("/targets/new", methods=["GET", "POST"])
 @console_required
 def new_target() -> str | tuple[str, int] | WerkzeugResponse:
-    require_organiser_role(acting())
+    require_any_organiser(acting())
     form = TargetForm(locale=current_locale())
     if form.validate_on_submit():
         try:

@@ -15,10 +15,11 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from advocacy.accounts.models import User
-from advocacy.accounts.roles import Forbidden, Principal
+from advocacy.accounts.roles import Forbidden, require_any_organiser
 from advocacy.accounts.sessions import acting, console_required
 from advocacy.extensions import db
-from advocacy.petitions.models import Campaign, Petition, PetitionStatus, PetitionTransition, Target
+from advocacy.petitions import services
+from advocacy.petitions.models import Campaign, Petition, PetitionStatus, Target
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
@@ -33,12 +34,6 @@ def _private(response: Response) -> Response:
 def see_other(endpoint: str, **values: Any) -> WerkzeugResponse:
     """The answer to a POST that worked: the browser fetches the next page with GET."""
     return redirect(url_for(endpoint, **values), code=303)
-
-
-def require_organiser_role(principal: Principal) -> None:
-    """Campaign, target and petition pages are for organisers (and admins): a liaison alone gets 403."""
-    if not principal.is_organiser:
-        raise Forbidden()
 
 
 def campaign_or_404(campaign_id: int) -> Campaign:
@@ -61,33 +56,11 @@ def petition_or_404(petition_id: int) -> Petition:
 
 
 def target_or_404(target_id: int) -> Target:
-    require_organiser_role(acting())
+    require_any_organiser(acting())
     target = db.session.get(Target, target_id)
     if target is None:
         abort(404)
     return target
-
-
-def organised_campaigns(principal: Principal) -> list[Campaign]:
-    query = select(Campaign).order_by(Campaign.id)
-    if not principal.is_admin:
-        query = query.where(Campaign.id.in_(principal.campaign_ids))
-    return list(db.session.scalars(query))
-
-
-def submitters(petition_ids: list[int]) -> dict[int, int | None]:
-    """The account behind each petition's latest submission (petitions never submitted are left out)."""
-    if not petition_ids:
-        return {}
-    rows = db.session.execute(
-        select(PetitionTransition.petition_id, PetitionTransition.actor_user_id)
-        .where(PetitionTransition.petition_id.in_(petition_ids),
-               PetitionTransition.to_status == PetitionStatus.SUBMITTED.value)
-        .order_by(PetitionTransition.at, PetitionTransition.id))
-    found: dict[int, int | None] = {}
-    for petition_id, user_id in rows:
-        found[petition_id] = user_id  # the latest wins
-    return found
 
 
 def emails(user_ids: set[int | None]) -> dict[int, str]:
@@ -102,14 +75,14 @@ def emails(user_ids: set[int | None]) -> dict[int, str]:
 @console_required
 def home() -> str:
     principal = acting()
-    campaigns = organised_campaigns(principal)
+    campaigns = services.organised_campaigns(principal)
     campaign_ids = [campaign.id for campaign in campaigns]
     petitions = list(db.session.scalars(
         select(Petition).where(Petition.campaign_id.in_(campaign_ids),
                                Petition.status.in_([PetitionStatus.SUBMITTED, PetitionStatus.DRAFT,
                                                     PetitionStatus.REJECTED]))
         .order_by(Petition.campaign_id, Petition.id))) if campaign_ids else []
-    submitted_by = submitters([petition.id for petition in petitions])
+    submitted_by = services.submitters(petition.id for petition in petitions)
     awaiting = [p for p in petitions
                 if p.status == PetitionStatus.SUBMITTED and submitted_by.get(p.id) != principal.user_id]
     mine = [p for p in petitions

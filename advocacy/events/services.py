@@ -30,6 +30,7 @@ from advocacy.events import ical
 from advocacy.events.models import Event, EventDetails, EventKind, EventStatus, event_petitions
 from advocacy.extensions import db
 from advocacy.i18n import is_country
+from advocacy.petitions import services as petition_services
 from advocacy.petitions.models import Campaign, Petition
 
 MAX_ICS_BYTES = 5 * 1024 * 1024
@@ -605,10 +606,7 @@ def organised_campaigns(actor: Principal) -> list[Campaign]:
     Forbidden for an actor who organises nothing.
     """
     require_any_organiser(actor)
-    query = select(Campaign).order_by(Campaign.slug)
-    if not actor.is_admin:
-        query = query.where(Campaign.id.in_(actor.campaign_ids))
-    return list(db.session.scalars(query).all())
+    return sorted(petition_services.organised_campaigns(actor), key=lambda campaign: campaign.slug)
 
 
 def petitions_of(campaigns: Sequence[Campaign]) -> dict[Campaign, list[Petition]]:

@@ -286,6 +286,14 @@ def _current_version(model: type[M], ident: int) -> int:
 
 # --- campaigns ---------------------------------------------------------------------------------------------
 
+def organised_campaigns(actor: Principal) -> list[Campaign]:
+    """The campaigns the actor organises (every one for an admin), oldest first."""
+    query = select(Campaign).order_by(Campaign.id)
+    if not actor.is_admin:
+        query = query.where(Campaign.id.in_(actor.campaign_ids))
+    return list(db.session.scalars(query))
+
+
 def find_campaign(slug: str) -> Campaign | None:
     return db.session.scalar(select(Campaign).where(Campaign.slug == slug))
 
@@ -549,13 +557,23 @@ def transitions(petition_id: int) -> list[PetitionTransition]:
         .order_by(PetitionTransition.at, PetitionTransition.id)))
 
 
+def submitters(petition_ids: Iterable[int]) -> dict[int, int | None]:
+    """The account behind each petition's latest submission (None for the system; petitions never submitted
+    are left out)."""
+    ids = list(petition_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(PetitionTransition.petition_id, PetitionTransition.actor_user_id)
+        .where(PetitionTransition.petition_id.in_(ids),
+               PetitionTransition.to_status == PetitionStatus.SUBMITTED.value)
+        .order_by(PetitionTransition.at, PetitionTransition.id))
+    return dict(rows.tuples().all())  # in time order: the latest submission of each petition wins
+
+
 def submitter(petition_id: int) -> int | None:
     """The account that made the latest submission (None if nobody did, or the system did)."""
-    return db.session.scalar(
-        select(PetitionTransition.actor_user_id)
-        .where(PetitionTransition.petition_id == petition_id,
-               PetitionTransition.to_status == PetitionStatus.SUBMITTED.value)
-        .order_by(PetitionTransition.at.desc(), PetitionTransition.id.desc()).limit(1))
+    return submitters([petition_id]).get(petition_id)
 
 
 def _move(petition: Petition, to: PetitionStatus, actor: Principal | None, *, version: int | None = None,

@@ -16,6 +16,7 @@ from advocacy.petitions.services import PetitionNotFound
 from advocacy.signatures import services as signatures
 from advocacy.signatures.forms import SignForm
 from advocacy.tallies import services as tallies
+from advocacy.urls import local_path
 
 bp = Blueprint("petitions", __name__)
 
@@ -89,17 +90,6 @@ def signed(slug: str) -> str:
     return render_template("petitions/signed.html", petition=_petition_or_404(slug))
 
 
-def _safe_next(target: str | None) -> str:
-    """Only paths on this site: never an absolute URL or a scheme-relative one. (Control characters, which
-    would split the Location header, never get here: create_app refuses them in every parameter.)"""
-    if not target:
-        return url_for("petitions.index")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("petitions.index")
-    return target
-
-
 def _without_lang(target: str) -> str:
     """The page to go back to after choosing a language, without a ``lang`` it was opened with (an emailed
     link carries one): that would choose the old language again, overriding the new choice."""
@@ -113,6 +103,7 @@ def set_language(code: str) -> Response:
     locale = normalize_locale(code)
     if locale is None:
         abort(404)
-    response = make_response(redirect(_without_lang(_safe_next(request.args.get("next"))), code=303))
+    back = local_path(request.args.get("next")) or url_for("petitions.index")
+    response = make_response(redirect(_without_lang(back), code=303))
     remember_locale(response, locale)
     return response
