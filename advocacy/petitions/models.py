@@ -129,6 +129,12 @@ class Petition(db.Model):  # type: ignore[name-defined]
     # a country petition: the campaign petition it was launched from, and its country
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("petitions.id"), index=True)
     country: Mapped[str | None] = mapped_column(String(2))
+    # quiet fraud marking: more than this many signatures in fraud_window_minutes from one client address,
+    # one network or one email domain are accepted but held back as suspect (0 switches a signal off)
+    fraud_window_minutes: Mapped[int] = mapped_column(default=60, server_default="60")
+    fraud_limit_address: Mapped[int] = mapped_column(default=10, server_default="10")
+    fraud_limit_network: Mapped[int] = mapped_column(default=50, server_default="50")
+    fraud_limit_domain: Mapped[int] = mapped_column(default=300, server_default="300")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
