@@ -10,6 +10,8 @@ import logging
 import os
 import smtplib
 import ssl
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -150,7 +152,14 @@ class EmlFolderTransport:
 
 
 class SmtpTransport:
-    """smtp://user:pass@host:587?starttls=1&timeout=30 or smtps://…; errors never name the recipient."""
+    """smtp://user:pass@host:587?starttls=1&timeout=30 or smtps://…; errors never name the recipient.
+
+    Each thread keeps its SMTP connection open between messages (login and TLS once, not per message):
+    ``reuse`` messages at most per connection (default 100), closed after ``idle`` seconds unused (default
+    30, below servers' usual idle limits). A kept connection that the server has meanwhile dropped is
+    opened again once, transparently; a connection is closed after any failure that may have left it in
+    an unknown state, so the next message starts clean.
+    """
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
@@ -163,6 +172,9 @@ class SmtpTransport:
         self.timeout = float(options.get("timeout", 30))
         self.starttls = not self.ssl and options.get("starttls") in {"1", "true", "yes"}
         self.login = (unquote(parts.username), unquote(parts.password or "")) if parts.username else None
+        self.reuse = max(int(options.get("reuse", 100)), 1)
+        self.idle = float(options.get("idle", 30))
+        self._local = threading.local()
 
     def send(self, message: EmailMessage) -> None:
         try:
@@ -170,30 +182,77 @@ class SmtpTransport:
         except smtplib.SMTPRecipientsRefused as exc:
             raise _recipient_error(list(exc.recipients.values())) from None
         except smtplib.SMTPAuthenticationError as exc:
+            self.close()
             raise SystemDeliveryError(f"SMTP login refused ({exc.smtp_code})") from None
         except smtplib.SMTPSenderRefused as exc:
             kind = SystemDeliveryError if exc.smtp_code >= 500 else TransientDeliveryError
             raise kind(f"SMTP server refused the sender ({exc.smtp_code})") from None
         except smtplib.SMTPResponseException as exc:
             # after the recipients were taken (DATA) or before (HELO, STARTTLS): the server's policy or state
+            self.close()
             kind = SystemDeliveryError if exc.smtp_code >= 500 or exc.smtp_code == 421 else TransientDeliveryError
             raise kind(f"SMTP server answered {exc.smtp_code}") from None
         except (OSError, smtplib.SMTPException) as exc:
+            self.close()
             raise SystemDeliveryError(f"SMTP server unreachable ({type(exc).__name__})") from None
 
-    def _deliver(self, message: EmailMessage) -> None:
+    def close(self) -> None:
+        """Close this thread's kept connection, if any (politely, or by dropping it if the server is gone)."""
+        client: smtplib.SMTP | None = getattr(self._local, "client", None)
+        self._local.client = None
+        if client is None:
+            return
+        try:
+            client.quit()
+        except (OSError, smtplib.SMTPException):
+            client.close()
+
+    def _connect(self) -> smtplib.SMTP:
         client: smtplib.SMTP
         if self.ssl:
             client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
                                       context=ssl.create_default_context())
         else:
             client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        with client:
+        try:
             if self.starttls:
                 client.starttls(context=ssl.create_default_context())
             if self.login is not None:
                 client.login(*self.login)
-            client.send_message(message)
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    def _kept(self) -> smtplib.SMTP | None:
+        """This thread's open connection, unless it has served its share or sat idle too long."""
+        client: smtplib.SMTP | None = getattr(self._local, "client", None)
+        if client is not None and (self._local.sent >= self.reuse
+                                   or time.monotonic() - self._local.last_used > self.idle):
+            self.close()
+            return None
+        return client
+
+    def _deliver(self, message: EmailMessage) -> None:
+        client = self._kept()
+        if client is not None:
+            try:
+                client.send_message(message)
+            except smtplib.SMTPServerDisconnected:
+                # dropped while we kept it: nothing was accepted on it, so open a new one and send once more
+                self._local.client = None
+                client.close()
+            else:
+                self._used()
+                return
+        client = self._connect()
+        self._local.client, self._local.sent = client, 0
+        client.send_message(message)
+        self._used()
+
+    def _used(self) -> None:
+        self._local.sent += 1
+        self._local.last_used = time.monotonic()
 
 
 def _recipient_error(answers: list[tuple[int, bytes]]) -> DeliveryError:

@@ -533,3 +533,103 @@ def test_a_campaign_sets_the_sender_name_and_the_footer_of_its_emails(app, clien
     assert sent.message["From"].addresses[0].display_name == "People First coalition"
     assert "Write to us: team@people-first.test" in sent.text
     assert "Write to us: team@people-first.test" in sent.html
+
+
+class CountingSink(Sink):
+    """Remembers which connection (the client's address and port) carried each message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sessions: list[tuple[str, int]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.sessions.append(tuple(session.peer))
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_one_thread_keeps_its_smtp_connection_open_for_many_messages(app):
+    from advocacy import mail
+
+    with RunningSink(CountingSink()) as running:
+        transport = mail.SmtpTransport(running.url())
+        for number in range(10):
+            transport.send(a_message(app, f"reader{number}@example.org"))
+        transport.close()
+    assert len(running.sink.messages) == 10
+    assert len(set(running.sink.sessions)) == 1
+
+
+def test_a_connection_serves_at_most_its_share_and_threads_do_not_share_one(app):
+    import threading
+
+    from advocacy import mail
+
+    with RunningSink(CountingSink()) as running:
+        transport = mail.SmtpTransport(running.url() + "&reuse=3")
+        for number in range(7):
+            transport.send(a_message(app, f"reader{number}@example.org"))
+        assert len(set(running.sink.sessions)) == 3  # 3 + 3 + 1
+        other = threading.Thread(target=transport.send, args=(a_message(app, "other@example.org"),))
+        other.start()
+        other.join()
+        transport.send(a_message(app, "last@example.org"))
+        transport.close()
+    sessions = running.sink.sessions
+    assert len(sessions) == 9
+    assert sessions[7] not in sessions[:7]  # the other thread opened its own
+    assert sessions[8] == sessions[6]  # this thread's third connection still had room
+
+
+def test_a_refused_recipient_leaves_the_kept_connection_usable(app):
+    from advocacy import mail
+
+    class RefusesOne(CountingSink):
+        async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+            if address.startswith("gone"):
+                return "550 5.1.1 No such mailbox"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+    with RunningSink(RefusesOne()) as running:
+        transport = mail.SmtpTransport(running.url())
+        transport.send(a_message(app, "first@example.org"))
+        with pytest.raises(mail.PermanentDeliveryError):
+            transport.send(a_message(app, "gone@example.org"))
+        transport.send(a_message(app, "next@example.org"))
+        transport.close()
+    assert [rcpt for _, (rcpt,), _ in running.sink.messages] == ["first@example.org", "next@example.org"]
+    assert len(set(running.sink.sessions)) == 1
+
+
+def test_a_kept_connection_the_server_dropped_is_opened_again_without_losing_the_message(app):
+    from advocacy import mail
+
+    sink = CountingSink()
+    port = free_port()
+    first = Controller(sink, hostname="127.0.0.1", port=port)
+    first.start()
+    transport = mail.SmtpTransport(f"smtp://127.0.0.1:{port}?timeout=5")
+    try:
+        transport.send(a_message(app, "before@example.org"))
+    finally:
+        first.stop()  # the server restarts: the kept connection is dead
+    second = Controller(sink, hostname="127.0.0.1", port=port)
+    second.start()
+    try:
+        transport.send(a_message(app, "after@example.org"))
+        transport.close()
+    finally:
+        second.stop()
+    assert [rcpt for _, (rcpt,), _ in sink.messages] == ["before@example.org", "after@example.org"]
+    assert len(set(sink.sessions)) == 2
+
+
+def test_an_idle_connection_is_closed_and_a_new_one_opened(app):
+    from advocacy import mail
+
+    with RunningSink(CountingSink()) as running:
+        transport = mail.SmtpTransport(running.url() + "&idle=0")
+        transport.send(a_message(app, "one@example.org"))
+        transport.send(a_message(app, "two@example.org"))
+        transport.close()
+    assert len(set(running.sink.sessions)) == 2
