@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import logging
 import os
@@ -51,6 +52,10 @@ class Settings:
     trusted_proxies: int = 0
     # host names served besides the base URL's (an onion address, a second domain); others get 400
     extra_hosts: tuple[str, ...] = ()
+    # the 32-byte Ed25519 private key (seed) that signs packet manifests; older ones, kept after a
+    # rotation, only have their public keys published so packets signed with them still verify
+    packet_signing_key: bytes = b""
+    packet_signing_key_fallbacks: tuple[bytes, ...] = ()
 
     @property
     def mail_dir(self) -> Path:
@@ -66,21 +71,42 @@ def _load_or_create_secrets(instance_path: Path) -> dict[str, str]:
     path = instance_path / SECRETS_FILE
     if path.exists():
         _restrict(path, 0o600)
-        return dict(json.loads(path.read_text()))
+        return _with_packet_key(path, dict(json.loads(path.read_text())))
     instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
     kid = "k1"
     values = {
         "secret_key": secrets.token_urlsafe(48),
         "data_keys": f"{kid}:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}",
         "blind_index_key": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "packet_signing_key": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
     }
     # O_EXCL: two processes starting at once must not overwrite each other's keys
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return dict(json.loads(path.read_text()))
+        return _with_packet_key(path, dict(json.loads(path.read_text())))
     with os.fdopen(fd, "w") as fh:
         json.dump(values, fh)
+    return values
+
+
+def _with_packet_key(path: Path, values: dict[str, str]) -> dict[str, str]:
+    """An instance folder made before packets existed gets its packet signing key added, once.
+
+    Under an exclusive lock, read again: of two processes starting at once, the second finds the first's key.
+    """
+    if "packet_signing_key" in values:
+        return values
+    with open(path.with_name(f"{path.name}.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        values = dict(json.loads(path.read_text()))
+        if "packet_signing_key" not in values:
+            values["packet_signing_key"] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+            partial = path.with_name(f"{path.name}.part")
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                json.dump(values, fh)
+            os.replace(partial, path)
     return values
 
 
@@ -116,7 +142,7 @@ class ConfigError(ValueError):
     """The settings cannot work; the message says what to set."""
 
 
-SECRET_NAMES = ("ADVOCACY_SECRET_KEY", "ADVOCACY_DATA_KEYS", "ADVOCACY_BLIND_INDEX_KEY")
+SECRET_NAMES = ("ADVOCACY_SECRET_KEY", "ADVOCACY_DATA_KEYS", "ADVOCACY_BLIND_INDEX_KEY", "ADVOCACY_PACKET_SIGNING_KEY")
 SECRET_KEY_MIN = 32
 BLIND_INDEX_KEY_MIN = 32
 
@@ -142,6 +168,17 @@ def _decode_key(value: str, name: str, minimum: int) -> bytes:
         raise ConfigError(f"{name} must be base64") from None
     if len(key) < minimum:
         raise ConfigError(f"{name} must hold at least {minimum} bytes (it has {len(key)})")
+    return key
+
+
+def _ed25519_seed(value: str, name: str) -> bytes:
+    """A base64 Ed25519 private key: its 32-byte seed (`advocacy keys generate` prints one)."""
+    try:
+        key = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except ValueError:
+        raise ConfigError(f"{name} must be base64") from None
+    if len(key) != 32:
+        raise ConfigError(f"{name} must hold exactly 32 bytes, an Ed25519 private key (it has {len(key)})")
     return key
 
 
@@ -197,6 +234,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
         secret_key = given["ADVOCACY_SECRET_KEY"] or generated["secret_key"]
         data_keys_spec = given["ADVOCACY_DATA_KEYS"] or generated["data_keys"]
         blind_key = given["ADVOCACY_BLIND_INDEX_KEY"] or generated["blind_index_key"]
+        packet_key = given["ADVOCACY_PACKET_SIGNING_KEY"] or generated["packet_signing_key"]
     else:
         missing = [name for name, value in given.items() if not value]
         if missing:
@@ -211,6 +249,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
         secret_key = str(given["ADVOCACY_SECRET_KEY"])
         data_keys_spec = str(given["ADVOCACY_DATA_KEYS"])
         blind_key = str(given["ADVOCACY_BLIND_INDEX_KEY"])
+        packet_key = str(given["ADVOCACY_PACKET_SIGNING_KEY"])
     if len(secret_key) < SECRET_KEY_MIN:
         raise ConfigError(f"ADVOCACY_SECRET_KEY must be at least {SECRET_KEY_MIN} characters long")
     fallbacks = tuple(key.strip() for key in (_secret(env, "ADVOCACY_SECRET_KEY_FALLBACKS") or "").split(",")
@@ -230,6 +269,10 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
         "secret_key_fallbacks": fallbacks,
         "data_keys": data_keys,
         "blind_index_key": _decode_key(blind_key, "ADVOCACY_BLIND_INDEX_KEY", BLIND_INDEX_KEY_MIN),
+        "packet_signing_key": _ed25519_seed(packet_key, "ADVOCACY_PACKET_SIGNING_KEY"),
+        "packet_signing_key_fallbacks": tuple(
+            _ed25519_seed(key.strip(), "ADVOCACY_PACKET_SIGNING_KEY_FALLBACKS")
+            for key in (_secret(env, "ADVOCACY_PACKET_SIGNING_KEY_FALLBACKS") or "").split(",") if key.strip()),
         "outbox_resend_after": _number(env, "ADVOCACY_OUTBOX_RESEND_AFTER", 300.0),
         "relay_every": _number(env, "ADVOCACY_RELAY_EVERY", 15.0),
         "cache_seconds": _number(env, "ADVOCACY_CACHE_SECONDS", 3.0),

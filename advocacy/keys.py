@@ -36,6 +36,7 @@ def generate_secrets() -> dict[str, str]:
         "ADVOCACY_SECRET_KEY": secrets.token_urlsafe(48),
         "ADVOCACY_DATA_KEYS": f"{new_kid()}:{_key()}",
         "ADVOCACY_BLIND_INDEX_KEY": _key(),
+        "ADVOCACY_PACKET_SIGNING_KEY": _key(),
     }
 
 

@@ -78,6 +78,7 @@ def main() -> None:
                 "ADVOCACY_SECRET_KEY": secrets.token_urlsafe(48),
                 "ADVOCACY_DATA_KEYS": f"b1:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}",
                 "ADVOCACY_BLIND_INDEX_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+                "ADVOCACY_PACKET_SIGNING_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
             })
             flush_redis(args.redis_url)
             advocacy = str(BIN / "advocacy")

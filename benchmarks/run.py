@@ -614,6 +614,7 @@ def benchmark(args: argparse.Namespace, workdir: Path, processes: Processes,
             "ADVOCACY_SECRET_KEY": secrets.token_urlsafe(48),
             "ADVOCACY_DATA_KEYS": f"b1:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}",
             "ADVOCACY_BLIND_INDEX_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+            "ADVOCACY_PACKET_SIGNING_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         })
     if args.mode == "postgres":
         env["ADVOCACY_BROKER_URL"] = args.redis_url

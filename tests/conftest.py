@@ -48,6 +48,7 @@ def settings_for_tests(instance: Path, database_url: str | None = None) -> Setti
         secret_key="test-secret-key",
         data_keys={"t1": b"k" * 32},
         blind_index_key=b"b" * 32,
+        packet_signing_key=b"p" * 32,
         # the Flask test client asks for Host: localhost; the base URL's host is petitions.test
         extra_hosts=("localhost",),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -58,11 +59,25 @@ def test_secrets_are_generated_once_and_kept(tmp_path):
     assert first.data_keys == second.data_keys
     assert len(next(iter(first.data_keys.values()))) == 32
     stored = json.loads((tmp_path / "secrets.json").read_text())
-    assert set(stored) == {"secret_key", "data_keys", "blind_index_key"}
+    assert set(stored) == {"secret_key", "data_keys", "blind_index_key", "packet_signing_key"}
+    assert first.packet_signing_key == second.packet_signing_key
+    assert len(first.packet_signing_key) == 32
     assert (tmp_path / "secrets.json").stat().st_mode & 0o077 == 0
     assert first.database_url == f"sqlite:///{tmp_path / 'advocacy.sqlite3'}"
     assert first.broker_url is None
     assert first.smtp_url is None
+
+
+def test_an_instance_from_before_packets_gets_a_packet_key_added_once(tmp_path):
+    (tmp_path / "secrets.json").write_text(json.dumps({
+        "secret_key": "s" * 64, "data_keys": "k1:" + "A" * 43 + "=", "blind_index_key": "B" * 43 + "="}))
+    first = load_settings({}, instance_path=tmp_path)
+    second = load_settings({}, instance_path=tmp_path)
+    stored = json.loads((tmp_path / "secrets.json").read_text())
+    assert stored["secret_key"] == "s" * 64  # what was there is kept
+    assert first.packet_signing_key == second.packet_signing_key
+    assert base64.urlsafe_b64decode(stored["packet_signing_key"]) == first.packet_signing_key
+    assert (tmp_path / "secrets.json").stat().st_mode & 0o077 == 0
 
 
 PRODUCTION_SECRETS = {
@@ -70,6 +85,7 @@ PRODUCTION_SECRETS = {
     "ADVOCACY_SECRET_KEY": "s" * 40,
     "ADVOCACY_DATA_KEYS": "new:" + "Y" * 43 + "=,old:" + "Z" * 43 + "=",
     "ADVOCACY_BLIND_INDEX_KEY": "B" * 43 + "=",
+    "ADVOCACY_PACKET_SIGNING_KEY": "P" * 43 + "=",
 }
 
 
@@ -134,7 +150,8 @@ def test_the_command_says_what_is_missing(tmp_path):
     result = subprocess.run([sys.executable, "-m", "advocacy", "db", "current"], env=env, capture_output=True,
                             text=True, timeout=60, check=False)
     assert result.returncode != 0
-    assert "ADVOCACY_SECRET_KEY, ADVOCACY_DATA_KEYS, ADVOCACY_BLIND_INDEX_KEY must be set" in result.stderr
+    assert ("ADVOCACY_SECRET_KEY, ADVOCACY_DATA_KEYS, ADVOCACY_BLIND_INDEX_KEY, ADVOCACY_PACKET_SIGNING_KEY must be set"
+            in result.stderr)
     assert "Traceback" not in result.stderr
 
 

@@ -29,7 +29,8 @@ def test_generate_prints_a_fresh_usable_set(app: Flask, tmp_path):
             shlex.split(line.removeprefix("export "))[0].split("=", 1)
             for line in result.stdout.splitlines() if line.startswith("export ")
         )
-        assert set(exports) == {"ADVOCACY_SECRET_KEY", "ADVOCACY_DATA_KEYS", "ADVOCACY_BLIND_INDEX_KEY"}
+        assert set(exports) == {"ADVOCACY_SECRET_KEY", "ADVOCACY_DATA_KEYS", "ADVOCACY_BLIND_INDEX_KEY",
+                                "ADVOCACY_PACKET_SIGNING_KEY"}
         outputs.append(exports)
     assert all(outputs[0][name] != outputs[1][name] for name in outputs[0])
     # what it prints is what the app reads: one new data key, 32-byte keys, a long secret
@@ -40,6 +41,7 @@ def test_generate_prints_a_fresh_usable_set(app: Flask, tmp_path):
     assert len(settings.blind_index_key) == 32
     assert len(base64.urlsafe_b64decode(outputs[0]["ADVOCACY_BLIND_INDEX_KEY"] + "=")) == 32
     assert len(settings.secret_key) >= 40
+    assert len(settings.packet_signing_key) == 32
 
 
 @pytest.fixture

@@ -284,6 +284,7 @@ def stack(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Stack]:
         "ADVOCACY_SECRET_KEY": "resilience-secret-" + base64.urlsafe_b64encode(os.urandom(24)).decode(),
         "ADVOCACY_DATA_KEYS": f"r1:{key}",
         "ADVOCACY_BLIND_INDEX_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        "ADVOCACY_PACKET_SIGNING_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
         "ADVOCACY_OUTBOX_RESEND_AFTER": str(RESEND_AFTER),
         "ADVOCACY_RELAY_EVERY": str(RELAY_EVERY),
         "ADVOCACY_RATE_LIMITS": "off",
