@@ -42,3 +42,21 @@ def sanitize(html: str) -> str:
     with their content."""
     return nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES, link_rel=LINK_REL,
                      clean_content_tags={"script", "style"}, strip_comments=True).strip()
+
+
+def plain_paragraphs(text: str | None) -> list[str]:
+    """The text of each paragraph, heading and list item, without Markdown marks (for a PDF or plain text)."""
+    if not text or not text.strip():
+        return []
+    blocks: list[str] = []
+    prefix = ""
+    for token in _md.parse(text, {}):
+        if token.type == "list_item_open":
+            prefix = "• "
+        elif token.type == "inline":
+            words = "".join(" " if child.type in ("softbreak", "hardbreak") else child.content
+                            for child in token.children or ()
+                            if child.type in ("text", "code_inline", "softbreak", "hardbreak"))
+            blocks.append(prefix + " ".join(words.split()))
+            prefix = ""
+    return [block for block in blocks if block.strip()]
