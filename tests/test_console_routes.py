@@ -2,10 +2,10 @@
 
 Each route under /console and /account is tried, with every method it takes and a valid CSRF token, as:
 - an anonymous reader and an account that has passed the password but not the second factor: 302 to /login;
-- an organiser of another campaign and a liaison: 403 or 404 on anything about campaign Alpha (its campaign,
-  petition, target, event and organiser). Pages without an object in their path (the overview, the lists,
-  the forms for something new, one's own account) may answer them, but show nothing of Alpha, and no post
-  changes anything stored.
+- an organiser of another campaign and the liaison of another target: 403 or 404 on anything about campaign
+  Alpha (its campaign, petition, target, event, organiser and packet). Pages without an object in their path
+  (the overview, the lists, the forms for something new, one's own account) may answer them, but show
+  nothing of Alpha, and no post changes anything stored.
 
 A route added later is walked too; one whose path names an object this test does not know fails it, so the
 walk keeps covering everything.
@@ -31,6 +31,7 @@ from advocacy.events import services as events
 from advocacy.events.models import Event
 from advocacy.extensions import db
 from advocacy.outbox.models import OutboxMessage
+from advocacy.packets.models import Packet, PacketStatus, TargetResponse
 from advocacy.petitions import services as petitions
 from advocacy.petitions.models import Campaign, Petition, PetitionTransition, Target
 
@@ -39,7 +40,7 @@ CONSOLE_PREFIXES = ("/console", "/account")
 ALPHA_MARKERS = ("Campaign Alpha", "Petition Alpha", "Event Alpha", "alpha-organiser@example.org")
 PASSWORD = "a long enough password"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-STORED = (Campaign, Petition, PetitionTransition, Target, Event, User, Grant, OutboxMessage)
+STORED = (Campaign, Petition, PetitionTransition, Target, Event, User, Grant, OutboxMessage, Packet, TargetResponse)
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,13 @@ class Alpha:
     user_id: int
     grant_id: int
     other_campaign_id: int
+    packet_public_id: str
+    other_target_id: int
 
-    def path_values(self) -> dict[str, int]:
+    def path_values(self) -> dict[str, int | str]:
         return {"campaign_id": self.campaign_id, "petition_id": self.petition_id, "target_id": self.target_id,
-                "event_id": self.event_id, "user_id": self.user_id, "grant_id": self.grant_id}
+                "event_id": self.event_id, "user_id": self.user_id, "grant_id": self.grant_id,
+                "public_id": self.packet_public_id}
 
 
 @pytest.fixture
@@ -87,8 +91,14 @@ def alpha(app: Flask) -> Alpha:
         db.session.add(organiser)
         db.session.flush()
         grant = accounts.add_grant(organiser, Role.ORGANISER, campaign_id=campaign.id)
+        beta_target = petitions.create_target("beta-parliament", actor=SYSTEM, name={"en": "Beta parliament"},
+                                              country="PL", languages=["pl"])
+        packet = Packet(public_id="a1a1a1a1-0000-5000-8000-00000000a1a1", petition_id=petition.id,
+                        target_id=target.id, cutoff=utcnow(), status=PacketStatus.READY, total=0, listed=0, size=0)
+        db.session.add(packet)
         db.session.commit()
-        found = Alpha(campaign.id, petition.id, target.id, event.id, organiser.id, grant.id, beta.id)
+        found = Alpha(campaign.id, petition.id, target.id, event.id, organiser.id, grant.id, beta.id,
+                      packet.public_id, beta_target.id)
         db.session.remove()
     return found
 
@@ -101,7 +111,7 @@ def console_rules(app: Flask) -> list[tuple[str, str, list[str]]]:
     )
 
 
-def fill(rule: str, values: dict[str, int]) -> str:
+def fill(rule: str, values: dict[str, int | str]) -> str:
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
         assert name in values, f"{rule}: the walk does not know what <{name}> is; add an object for it"
@@ -158,7 +168,7 @@ def test_every_console_route_refuses_whoever_may_not_use_it(app: Flask, alpha: A
     anonymous = app.test_client()
     outsider, liaison = app.test_client(), app.test_client()
     login_as(outsider, organiser_of=[alpha.other_campaign_id])
-    login_as(liaison, liaison_of=[alpha.target_id])
+    login_as(liaison, liaison_of=[alpha.other_target_id])  # of another institution than Alpha's
     visitors = {
         "anonymous": (anonymous, token(anonymous, "/login")),
         "password only": (halfway, token(halfway, "/login/code")),

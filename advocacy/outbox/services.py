@@ -254,3 +254,19 @@ def purge_finished(now: datetime | None = None) -> int:
     )
     db.session.flush()
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def extend_lease(outbox_id: int, message_id: str) -> bool:
+    """A long job keeps its row: push the lease of the message that holds it ``resend_after()`` further.
+
+    Written on a connection of its own and committed at once, so the job's own transaction (and the snapshot
+    it reads from) is untouched. False if the message no longer holds the row.
+    """
+    with db.engine.begin() as connection:
+        result = connection.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == outbox_id, OutboxMessage.lease_owner == message_id,
+                   OutboxMessage.done_at.is_(None), OutboxMessage.failed_at.is_(None))
+            .values(lease_until=utcnow() + resend_after())
+        )
+    return result.rowcount == 1

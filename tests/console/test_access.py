@@ -88,5 +88,5 @@ def test_the_console_navigation_starts_with_the_overview_and_ends_with_ones_acco
     page = client.get("/console/").get_data(as_text=True)
     nav = page[page.index('<nav class="console-nav"'):page.index("</nav>", page.index('<nav class="console-nav"'))]
     labels = re.findall(r'<a href="[^"]+"[^>]*>([^<]+)</a>', nav)
-    assert labels == ["Overview", "Campaigns", "Targets", "Events", "People", "Audit log", "Your account"]
+    assert labels == ["Overview", "Campaigns", "Targets", "Events", "Packets", "People", "Audit log", "Your account"]
     assert "Open data (JSON)" not in page  # the public site's footer is for readers, not the console
