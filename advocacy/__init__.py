@@ -146,6 +146,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
         PAGE_CACHE_SECONDS=settings.cache_seconds,
         # per-country counts below this are public as "fewer than N"
         MIN_PUBLIC_COUNT=settings.min_public_count,
+        WEBHOOK_ALLOW_LOOPBACK=settings.webhook_allow_loopback,
         JSON_SORT_KEYS=False,
     )
     app.config.update(config)

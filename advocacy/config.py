@@ -56,6 +56,8 @@ class Settings:
     # rotation, only have their public keys published so packets signed with them still verify
     packet_signing_key: bytes = b""
     packet_signing_key_fallbacks: tuple[bytes, ...] = ()
+    # webhooks may be plain http to a loopback address (ADVOCACY_WEBHOOK_ALLOW_LOOPBACK): for tests only
+    webhook_allow_loopback: bool = False
 
     @property
     def mail_dir(self) -> Path:
@@ -287,6 +289,8 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
         values["trusted_proxies"] = _parse_trusted_proxies(env["ADVOCACY_TRUSTED_PROXIES"])
     if env.get("ADVOCACY_EXTRA_HOSTS"):
         values["extra_hosts"] = parse_hosts(env["ADVOCACY_EXTRA_HOSTS"])
+    if env.get("ADVOCACY_WEBHOOK_ALLOW_LOOPBACK", "").strip().lower() in {"1", "on", "true", "yes"}:
+        values["webhook_allow_loopback"] = True
     if env.get("ADVOCACY_MAIL_FROM"):
         values["mail_from"] = env["ADVOCACY_MAIL_FROM"]
     values.update(overrides)

@@ -26,12 +26,22 @@ from sqlalchemy import func, select
 from advocacy.accounts import services as accounts
 from advocacy.accounts.models import Grant, User
 from advocacy.accounts.roles import SYSTEM, Role
+from advocacy.crypto import make_token
 from advocacy.dbtypes import utcnow
 from advocacy.events import services as events
 from advocacy.events.models import Event
 from advocacy.extensions import db
 from advocacy.outbox.models import OutboxMessage
-from advocacy.packets.models import Packet, PacketStatus, TargetResponse
+from advocacy.packets.models import (
+    Delivery,
+    DeliveryChannelUsed,
+    DeliverySchedule,
+    DeliveryStatus,
+    Packet,
+    PacketStatus,
+    TargetResponse,
+    WebhookSecret,
+)
 from advocacy.petitions import services as petitions
 from advocacy.petitions.models import Campaign, Petition, PetitionTransition, Target
 
@@ -40,7 +50,8 @@ CONSOLE_PREFIXES = ("/console", "/account")
 ALPHA_MARKERS = ("Campaign Alpha", "Petition Alpha", "Event Alpha", "alpha-organiser@example.org")
 PASSWORD = "a long enough password"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-STORED = (Campaign, Petition, PetitionTransition, Target, Event, User, Grant, OutboxMessage, Packet, TargetResponse)
+STORED = (Campaign, Petition, PetitionTransition, Target, Event, User, Grant, OutboxMessage, Packet, TargetResponse,
+          Delivery, DeliverySchedule, WebhookSecret)
 
 
 @dataclass(frozen=True)
@@ -54,11 +65,15 @@ class Alpha:
     other_campaign_id: int
     packet_public_id: str
     other_target_id: int
+    schedule_id: int
+    delivery_id: int
+    link_token: str
 
     def path_values(self) -> dict[str, int | str]:
         return {"campaign_id": self.campaign_id, "petition_id": self.petition_id, "target_id": self.target_id,
                 "event_id": self.event_id, "user_id": self.user_id, "grant_id": self.grant_id,
-                "public_id": self.packet_public_id}
+                "public_id": self.packet_public_id, "schedule_id": self.schedule_id, "delivery_id": self.delivery_id,
+                "token": self.link_token}
 
 
 @pytest.fixture
@@ -96,9 +111,15 @@ def alpha(app: Flask) -> Alpha:
         packet = Packet(public_id="a1a1a1a1-0000-5000-8000-00000000a1a1", petition_id=petition.id,
                         target_id=target.id, cutoff=utcnow(), status=PacketStatus.READY, total=0, listed=0, size=0)
         db.session.add(packet)
+        db.session.flush()
+        plan = DeliverySchedule(petition_id=petition.id, target_id=target.id, next_at=utcnow())
+        sent = Delivery(packet_id=packet.id, channel=DeliveryChannelUsed.EMAIL, webhook_id="msg_alpha",
+                        status=DeliveryStatus.FAILED)
+        db.session.add_all([plan, sent])
         db.session.commit()
         found = Alpha(campaign.id, petition.id, target.id, event.id, organiser.id, grant.id, beta.id,
-                      packet.public_id, beta_target.id)
+                      packet.public_id, beta_target.id, plan.id, sent.id,
+                      make_token("packet-link", [packet.public_id, sent.id]))
         db.session.remove()
     return found
 

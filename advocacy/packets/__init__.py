@@ -15,7 +15,7 @@ from advocacy.features import ConsoleLink, Feature, Job
 def feature(settings: Settings) -> Feature:
     from flask_babel import gettext as _
 
-    from advocacy.packets import actors, models, services  # noqa: F401  (models: the tables)
+    from advocacy.packets import actors, delivery, models, services  # noqa: F401  (models: the tables)
     from advocacy.packets.cli import cli
     from advocacy.packets.console import bp as console_bp
     from advocacy.packets.signing import PacketKeys
@@ -31,8 +31,11 @@ def feature(settings: Settings) -> Feature:
         blueprints=(bp, console_bp),
         # /verify takes an upload and changes nothing: no CSRF token (see views.py)
         csrf_exempt=(bp,),
-        actors=(actors.build_packet,),
-        jobs=(Job("expire-packet-files", timedelta(hours=6), services.expire_packet_files),),
+        actors=(actors.build_packet, actors.deliver, actors.alert_organisers),
+        jobs=(
+            Job("expire-packet-files", timedelta(hours=6), services.expire_packet_files),
+            Job("run-delivery-schedules", timedelta(minutes=5), delivery.run_due_schedules),
+        ),
         cli=cli,
         init_app=(keep_keys,),
         template_globals={"target_responses": services.responses},

@@ -3,20 +3,25 @@ publish their institution's response."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from flask import Blueprint, Response, abort, flash, render_template, request, stream_with_context
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as WerkzeugResponse
-from wtforms import SelectField, TextAreaField
+from wtforms import DateTimeLocalField, IntegerField, RadioField, SelectField, TextAreaField
+from wtforms.validators import NumberRange, Optional
 
 from advocacy.accounts.sessions import acting, console_required
 from advocacy.console.views import petition_or_404, see_other
+from advocacy.crypto import TokenExpired, TokenInvalid
 from advocacy.extensions import db
 from advocacy.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES
-from advocacy.packets import services
-from advocacy.packets.models import TargetResponse
+from advocacy.packets import delivery, services
+from advocacy.packets.models import Delivery, DeliverySchedule, TargetResponse
 from advocacy.packets.signing import fingerprint, packet_keys
-from advocacy.petitions.models import Petition
+from advocacy.petitions.models import Petition, Target
 
 bp = Blueprint("packets_console", __name__, url_prefix="/console")
 
@@ -35,6 +40,14 @@ class RequestForm(FlaskForm):
     target = SelectField(coerce=int)
 
 
+class ScheduleForm(FlaskForm):
+    target = SelectField(coerce=int)
+    when = RadioField(choices=[("now", _l("Now")), ("at", _l("At a date")), ("every", _l("Every N days"))],
+                      default="now")
+    at = DateTimeLocalField(_l("Date and time (UTC)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    every_days = IntegerField(_l("Every how many days"), validators=[Optional(), NumberRange(min=1, max=365)])
+
+
 class ResponseForm(FlaskForm):
     pass
 
@@ -51,25 +64,119 @@ def _response_form(existing: TargetResponse | None) -> ResponseForm:
 
 # --- organisers -----------------------------------------------------------------------------------------
 
+def _target_choices(petition: Petition) -> list[tuple[int, str]]:
+    return [(target.id, target.display_name()) for target in petition.targets]
+
+
+def _packets_page(petition: Petition, form: RequestForm, plan: ScheduleForm, status: int = 200) -> tuple[str, int]:
+    packets = services.packets_of_petition(petition.id, actor=acting())
+    deliveries = delivery.deliveries_of_petition(petition.id)
+    return render_template(
+        "packets/petition_packets.html", petition=petition, form=form, plan=plan, packets=packets,
+        deliveries=deliveries, attempts=delivery.attempts_of([d.id for d in deliveries]),
+        schedules=delivery.schedules_of_petition(petition.id), action=ActionForm(),
+    ), status
+
+
+def _forms(petition: Petition) -> tuple[RequestForm, ScheduleForm]:
+    form, plan = RequestForm(prefix="build"), ScheduleForm(prefix="deliver")
+    form.target.label.text = plan.target.label.text = _("Addressed to")
+    form.target.choices = plan.target.choices = _target_choices(petition)
+    plan.when.label.text = _("When")
+    return form, plan
+
+
 @bp.route("/petitions/<int:petition_id>/packets", methods=["GET", "POST"])
 @console_required
-def petition_packets(petition_id: int) -> str | WerkzeugResponse:
+def petition_packets(petition_id: int) -> tuple[str, int] | WerkzeugResponse:
     petition = petition_or_404(petition_id)
-    form = RequestForm()
-    form.target.label.text = _("Addressed to")
-    form.target.choices = [(target.id, target.display_name()) for target in petition.targets]
-    if form.validate_on_submit():
+    form, plan = _forms(petition)
+    if request.method == "POST" and form.validate_on_submit():
         try:
             packet = services.request_packet(petition.id, form.target.data, actor=acting())
         except services.PacketError as exc:
             form.target.errors = [str(exc)]
+            return _packets_page(petition, form, plan, 400)
+        db.session.commit()
+        flash(_("The packet is being built: it appears below when it is ready."))
+        return see_other("packets_console.petition_packets", petition_id=petition.id,
+                         _anchor=f"packet-{packet.public_id}")
+    return _packets_page(petition, form, plan, 400 if request.method == "POST" else 200)
+
+
+@bp.post("/petitions/<int:petition_id>/deliveries")
+@console_required
+def schedule_delivery(petition_id: int) -> tuple[str, int] | WerkzeugResponse:
+    petition = petition_or_404(petition_id)
+    form, plan = _forms(petition)
+    if plan.validate_on_submit():
+        at = plan.at.data.replace(tzinfo=UTC) if plan.when.data in ("at", "every") and plan.at.data else None
+        every = plan.every_days.data if plan.when.data == "every" else None
+        if plan.when.data == "at" and at is None:
+            plan.at.errors = [_("Choose the date and time of the delivery.")]
+        elif plan.when.data == "every" and not every:
+            plan.every_days.errors = [_("Say every how many days to deliver.")]
         else:
-            db.session.commit()
-            flash(_("The packet is being built: it appears below when it is ready."))
-            return see_other("packets_console.petition_packets", petition_id=petition.id,
-                             _anchor=f"packet-{packet.public_id}")
-    packets = services.packets_of_petition(petition.id, actor=acting())
-    return render_template("packets/petition_packets.html", petition=petition, form=form, packets=packets)
+            try:
+                delivery.schedule(petition.id, plan.target.data, actor=acting(), at=at, every_days=every)
+            except delivery.ScheduleError as exc:
+                plan.target.errors = [str(exc)]
+            else:
+                db.session.commit()
+                flash(_("The delivery is scheduled.") if at else _("The packet is being built and delivered."))
+                return see_other("packets_console.petition_packets", petition_id=petition.id, _anchor="deliveries")
+    return _packets_page(petition, form, plan, 400)
+
+
+@bp.post("/petitions/<int:petition_id>/deliveries/<int:delivery_id>/again")
+@console_required
+def redeliver(petition_id: int, delivery_id: int) -> WerkzeugResponse:
+    petition = petition_or_404(petition_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        found = db.session.get(Delivery, delivery_id)
+        if found is None or found.packet.petition_id != petition.id:
+            abort(404)
+        delivery.redeliver(delivery_id, actor=acting())
+    except delivery.ScheduleError as exc:
+        flash(str(exc))
+        return see_other("packets_console.petition_packets", petition_id=petition.id, _anchor="deliveries")
+    db.session.commit()
+    flash(_("The packet is being delivered again."))
+    return see_other("packets_console.petition_packets", petition_id=petition.id, _anchor="deliveries")
+
+
+@bp.post("/petitions/<int:petition_id>/schedules/<int:schedule_id>/cancel")
+@console_required
+def cancel_schedule(petition_id: int, schedule_id: int) -> WerkzeugResponse:
+    petition = petition_or_404(petition_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    found = db.session.get(DeliverySchedule, schedule_id)
+    if found is None or found.petition_id != petition.id:
+        abort(404)
+    delivery.cancel(schedule_id, actor=acting())
+    db.session.commit()
+    flash(_("The schedule is cancelled."))
+    return see_other("packets_console.petition_packets", petition_id=petition.id, _anchor="deliveries")
+
+
+@bp.route("/targets/<int:target_id>/webhook-secret", methods=["GET", "POST"])
+@console_required
+def webhook_secret(target_id: int) -> str:
+    from advocacy.petitions import services as petitions
+
+    target = db.session.get(Target, target_id)
+    if target is None:
+        abort(404)
+    petitions.require_target_editor(acting(), target_id)
+    action, secret = ActionForm(), None
+    if request.method == "POST" and action.validate_on_submit():
+        secret = delivery.new_webhook_secret(target_id, actor=acting())
+        db.session.commit()
+    return render_template("packets/webhook_secret.html", target=target, action=action, secret=secret,
+                           has_secret=delivery.webhook_secret(target_id) is not None)
 
 
 # --- liaisons -------------------------------------------------------------------------------------------
@@ -96,6 +203,23 @@ def download(public_id: str) -> Response:
     response.headers["Content-Length"] = str(packet.size)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@bp.get("/packets/link/<token>")
+@console_required
+def from_link(token: str) -> tuple[str, int] | WerkzeugResponse:
+    """The link in a delivery email: the packet in the liaison's list (after the login, if needed)."""
+    try:
+        public_id = delivery.packet_from_link(token)
+    except TokenExpired:
+        return render_template("packets/link_expired.html"), 410
+    except TokenInvalid:
+        abort(404)
+    try:
+        services.packet_for(public_id, actor=acting())
+    except services.PacketNotFound:
+        abort(404)
+    return see_other("packets_console.index", _anchor=f"packet-{public_id}")
 
 
 @bp.post("/packets/<public_id>/received")

@@ -77,3 +77,77 @@ class TargetResponse(db.Model):  # type: ignore[name-defined]
     published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     target: Mapped[Target] = relationship()
+
+
+class DeliveryChannelUsed(enum.StrEnum):
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"      # waiting for its packet, or being tried
+    DELIVERED = "delivered"
+    FAILED = "failed"        # every attempt failed: the campaign's organisers were told
+
+
+class DeliverySchedule(db.Model):  # type: ignore[name-defined]
+    """An organiser's plan to deliver a petition to a target: once at ``next_at``, or every ``every_days`` days
+    from then while the petition is open."""
+
+    __tablename__ = "delivery_schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"), index=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"))
+    next_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # None: nothing more to do
+    every_days: Mapped[int | None] = mapped_column()
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    target: Mapped[Target] = relationship()
+
+
+class Delivery(db.Model):  # type: ignore[name-defined]
+    """Sending one packet to its target by the target's channel. Every attempt is a DeliveryAttempt."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    packet_id: Mapped[int] = mapped_column(ForeignKey("packets.id", ondelete="CASCADE"), index=True)
+    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_schedules.id", ondelete="SET NULL"))
+    channel: Mapped[DeliveryChannelUsed] = mapped_column(
+        Enum(DeliveryChannelUsed, native_enum=False, length=10, values_callable=lambda e: [m.value for m in e]))
+    # the Standard Webhooks message id: one per packet, so a redelivery of the same packet carries the same id
+    webhook_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[DeliveryStatus] = mapped_column(
+        Enum(DeliveryStatus, native_enum=False, length=10, values_callable=lambda e: [m.value for m in e]),
+        default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    packet: Mapped[Packet] = relationship()
+
+
+class DeliveryAttempt(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ok: Mapped[bool] = mapped_column()
+    # what happened, without personal data: "HTTP 500", "timed out", "refused: private address", "sent"
+    outcome: Mapped[str] = mapped_column(String(200))
+    duration_ms: Mapped[int | None] = mapped_column()
+
+
+class WebhookSecret(db.Model):  # type: ignore[name-defined]
+    """A target's Standard Webhooks secret, sealed with the data key (shown once, when made)."""
+
+    __tablename__ = "webhook_secrets"
+
+    target_id: Mapped[int] = mapped_column(ForeignKey("targets.id", ondelete="CASCADE"), primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
