@@ -11,6 +11,8 @@ from flask.wrappers import Response
 
 from advocacy.cache import TTLCache, anonymous_reader, shared_seconds
 from advocacy.i18n import country_name, current_locale
+from advocacy.packets import services as packets
+from advocacy.packets.models import TargetResponse
 from advocacy.petitions import services
 from advocacy.petitions.models import Petition
 from advocacy.petitions.services import PetitionNotFound
@@ -51,6 +53,13 @@ def _shared(key: tuple[str, ...], build: Callable[[], dict[str, Any]]) -> Respon
     return response
 
 
+def _response(answer: TargetResponse, locale: str) -> dict[str, Any]:
+    """An institution's published answer, in the reader's language if it was written in it."""
+    lang = locale if answer.text.get(locale) else ("en" if answer.text.get("en") else next(iter(answer.text)))
+    return {"target": answer.target.slug, "text": answer.text[lang], "lang": lang,
+            "published_at": answer.published_at.isoformat(), "updated_at": answer.updated_at.isoformat()}
+
+
 def _country(row: tallies.PublicRow, locale: str) -> dict[str, Any]:
     """A country below the public threshold has ``count: null`` and ``count_below: N`` instead of its count."""
     item: dict[str, Any] = {"code": row.country, "name": country_name(row.country, locale), "count": row.count}
@@ -87,6 +96,7 @@ def petition(slug: str) -> Response:
         item = _summary(found, locale)
         item["signature_count"] = tally.total
         item["signatures_by_country"] = [_country(row, locale) for row in tally.rows]
+        item["responses"] = [_response(answer, locale) for answer in packets.responses(found.id)]
         item["lang"] = locale
         return item
 

@@ -48,6 +48,11 @@ class ScheduleForm(FlaskForm):
     every_days = IntegerField(_l("Every how many days"), validators=[Optional(), NumberRange(min=1, max=365)])
 
 
+class RetentionForm(FlaskForm):
+    days = IntegerField(_l("Keep packet files for this many days after delivery"),
+                        validators=[NumberRange(min=1, max=services.MAX_RETENTION_DAYS)])
+
+
 class ResponseForm(FlaskForm):
     pass
 
@@ -68,13 +73,16 @@ def _target_choices(petition: Petition) -> list[tuple[int, str]]:
     return [(target.id, target.display_name()) for target in petition.targets]
 
 
-def _packets_page(petition: Petition, form: RequestForm, plan: ScheduleForm, status: int = 200) -> tuple[str, int]:
+def _packets_page(petition: Petition, form: RequestForm, plan: ScheduleForm, status: int = 200,
+                  keep: RetentionForm | None = None) -> tuple[str, int]:
     packets = services.packets_of_petition(petition.id, actor=acting())
+    if keep is None:
+        keep = RetentionForm(prefix="keep", data={"days": petition.packet_retention_days})
     deliveries = delivery.deliveries_of_petition(petition.id)
     return render_template(
         "packets/petition_packets.html", petition=petition, form=form, plan=plan, packets=packets,
         deliveries=deliveries, attempts=delivery.attempts_of([d.id for d in deliveries]),
-        schedules=delivery.schedules_of_petition(petition.id), action=ActionForm(),
+        schedules=delivery.schedules_of_petition(petition.id), action=ActionForm(), keep=keep,
     ), status
 
 
@@ -126,6 +134,24 @@ def schedule_delivery(petition_id: int) -> tuple[str, int] | WerkzeugResponse:
                 flash(_("The delivery is scheduled.") if at else _("The packet is being built and delivered."))
                 return see_other("packets_console.petition_packets", petition_id=petition.id, _anchor="deliveries")
     return _packets_page(petition, form, plan, 400)
+
+
+@bp.post("/petitions/<int:petition_id>/packets/retention")
+@console_required
+def packet_retention(petition_id: int) -> tuple[str, int] | WerkzeugResponse:
+    petition = petition_or_404(petition_id)
+    form, plan = _forms(petition)
+    keep = RetentionForm(prefix="keep")
+    if keep.validate_on_submit():
+        try:
+            services.set_packet_retention(petition.id, keep.days.data, actor=acting())
+        except services.PacketError as exc:
+            keep.days.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(_("Saved."))
+            return see_other("packets_console.petition_packets", petition_id=petition.id, _anchor="retention")
+    return _packets_page(petition, form, plan, 400, keep=keep)
 
 
 @bp.post("/petitions/<int:petition_id>/deliveries/<int:delivery_id>/again")

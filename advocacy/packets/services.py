@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from advocacy.accounts.roles import SYSTEM, Forbidden, Principal, require_liaison, require_organiser
 from advocacy.audit import services as audit
@@ -73,7 +73,7 @@ def export(petition_slug: str, target_slug: str, cutoff: datetime, out: Path, *,
 # --- stored packets: asked for by organisers, built by the worker, downloaded by the target's liaison -----
 
 CHUNK_BYTES = 1 << 20
-PACKET_RETENTION = timedelta(days=90)
+MAX_RETENTION_DAYS = 3650
 BUILD_ACTOR = "packets.build"
 
 
@@ -238,11 +238,22 @@ def packets_of_petition(petition_id: int, *, actor: Principal) -> list[Packet]:
 
 
 def expire_packet_files(now: datetime | None = None) -> int:
-    """The periodic job: delete the zips of packets built more than PACKET_RETENTION ago; the manifest, counts
-    and receipts stay. Returns how many packets lost their files. Flushes."""
-    cutoff = (now or utcnow()) - PACKET_RETENTION
-    ids = list(db.session.scalars(select(Packet.id).where(Packet.status == PacketStatus.READY,
-                                                          Packet.built_at < cutoff)))
+    """The periodic job: delete the zips of packets whose petition's ``packet_retention_days`` have passed since
+    their last delivery (or their build, if never delivered); the manifest, counts, receipts and delivery
+    records stay. Returns how many packets lost their files. Flushes."""
+    from advocacy.packets.models import Delivery, DeliveryStatus
+
+    now = now or utcnow()
+    last_delivery = (select(Delivery.packet_id, func.max(Delivery.delivered_at).label("at"))
+                     .where(Delivery.status == DeliveryStatus.DELIVERED).group_by(Delivery.packet_id).subquery())
+    rows = db.session.execute(
+        select(Packet.id, Packet.built_at, last_delivery.c.at, Petition.packet_retention_days)
+        .join(Petition, Petition.id == Packet.petition_id)
+        .outerjoin(last_delivery, last_delivery.c.packet_id == Packet.id)
+        .where(Packet.status == PacketStatus.READY)
+    ).all()
+    ids = [packet_id for packet_id, built_at, delivered_at, days in rows
+           if (delivered_at or built_at) is not None and (delivered_at or built_at) + timedelta(days=days) < now]
     for packet_id in ids:
         db.session.execute(delete(PacketChunk).where(PacketChunk.packet_id == packet_id))
     if ids:
@@ -251,3 +262,19 @@ def expire_packet_files(now: datetime | None = None) -> int:
                            .execution_options(synchronize_session=False))
         db.session.flush()
     return len(ids)
+
+
+def set_packet_retention(petition_id: int, days: int, *, actor: Principal) -> None:
+    petition = db.session.get(Petition, petition_id)
+    if petition is None:
+        raise PacketNotFound(petition_id)
+    require_organiser(actor, petition.campaign_id)
+    if not 1 <= days <= MAX_RETENTION_DAYS:
+        raise PacketError(str(_l("Keep packet files between 1 and %(max)d days.", max=MAX_RETENTION_DAYS)))
+    if petition.packet_retention_days != days:
+        audit.record("petition.packet_retention", actor=actor, object_type="petition", object_id=petition_id,
+                     before=petition.packet_retention_days, after=days)
+        # a setting, not the petition's text: no new version (the optimistic lock guards edits of the text)
+        db.session.execute(update(Petition).where(Petition.id == petition_id).values(packet_retention_days=days)
+                           .execution_options(synchronize_session=False))
+        db.session.flush()

@@ -135,6 +135,9 @@ class Petition(db.Model):  # type: ignore[name-defined]
     fraud_limit_address: Mapped[int] = mapped_column(default=10, server_default="10")
     fraud_limit_network: Mapped[int] = mapped_column(default=50, server_default="50")
     fraud_limit_domain: Mapped[int] = mapped_column(default=300, server_default="300")
+    # the zips of this petition's packets are deleted this many days after their last delivery (or their
+    # build, if never delivered); manifests, counts and delivery records stay
+    packet_retention_days: Mapped[int] = mapped_column(default=90, server_default="90")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 

@@ -147,6 +147,10 @@ def test_the_liaison_marks_it_received_and_publishes_a_response_shown_on_the_pet
     page = app.test_client().get(f"/p/{slug}?lang=en").get_data(as_text=True)
     assert "Responses from the addressees" in page
     assert '<div lang="uk"><p>Комітет розгляне петицію.</p><p>Дякуємо.</p></div>' in page
+    api = app.test_client().get(f"/api/v1/petitions/{slug}?lang=ru").get_json()
+    assert api["responses"][0]["target"] == "bundestag"
+    assert api["responses"][0]["lang"] == "uk"
+    assert api["responses"][0]["text"].startswith("Комітет")
 
 
 def test_a_build_runs_once_and_gives_the_bytes_a_direct_build_gives(app, ctx, signed):
@@ -188,7 +192,8 @@ def test_packet_files_are_deleted_after_the_retention_period_and_the_counts_stay
     services.build_stored(packet.id)
     db.session.commit()
     assert services.expire_packet_files(utcnow()) == 0
-    assert services.expire_packet_files(utcnow() + services.PACKET_RETENTION + timedelta(hours=1)) == 1
+    assert services.expire_packet_files(utcnow() + timedelta(days=89)) == 0  # 90 days by default
+    assert services.expire_packet_files(utcnow() + timedelta(days=91)) == 1
     db.session.commit()
     db.session.refresh(packet)
     assert packet.status == PacketStatus.EXPIRED
@@ -196,3 +201,34 @@ def test_packet_files_are_deleted_after_the_retention_period_and_the_counts_stay
     assert packet.manifest["counts"]["signatures"] == 3
     assert db.session.scalar(select(func.count()).select_from(PacketChunk)) == 0
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) >= 1
+
+
+def test_the_organisers_period_counts_from_the_last_delivery(app, ctx, signed):
+    from advocacy.packets.models import Delivery, DeliveryChannelUsed, DeliveryStatus
+
+    services.set_packet_retention(signed["petition"], 10, actor=SYSTEM)
+    with pytest.raises(services.PacketError, match="between 1 and 3650 days"):
+        services.set_packet_retention(signed["petition"], 0, actor=SYSTEM)
+    packet = services.request_packet(signed["petition"], signed["target"], actor=SYSTEM)
+    db.session.commit()
+    services.build_stored(packet.id)
+    db.session.add(Delivery(packet_id=packet.id, channel=DeliveryChannelUsed.EMAIL, webhook_id="msg_x",
+                            status=DeliveryStatus.DELIVERED, delivered_at=utcnow() + timedelta(days=5)))
+    db.session.commit()
+    assert services.expire_packet_files(utcnow() + timedelta(days=12)) == 0  # built 12 days ago, delivered 7
+    assert services.expire_packet_files(utcnow() + timedelta(days=16)) == 1
+
+
+def test_organisers_set_the_retention_on_the_packets_page(app, client, login_as, signed):
+    login_as(client, organiser_of=[signed["campaign"]])
+    page = f"/console/petitions/{signed['petition']}/packets"
+    path = f"/console/petitions/{signed['petition']}/packets/retention"
+    refused = client.post(path, data={"keep-days": "0", "csrf_token": csrf(client, page)})
+    assert refused.status_code == 400
+    assert "Number must be between 1 and 3650." in refused.get_data(as_text=True)
+    saved = client.post(path, data={"keep-days": "30", "csrf_token": csrf(client, page)})
+    assert saved.status_code == 303
+    with app.app_context():
+        from advocacy.petitions.models import Petition
+
+        assert db.session.get(Petition, signed["petition"]).packet_retention_days == 30
