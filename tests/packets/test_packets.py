@@ -346,3 +346,13 @@ def test_verify_runs_as_a_command_from_a_clean_shell(tmp_path, petition):
                           env=env, capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "OK: packet" in done.stdout
+
+
+def test_the_build_reports_after_every_batch_so_the_worker_can_keep_its_lease(petition):
+    calls: list[int] = []
+    target = petitions.find_target("bundestag")
+    out = io.BytesIO()
+    built = build.write(petition, target, NOW, out, packet_keys(), batch=2, on_batch=calls.append)
+    assert calls == [2, 4, 5]
+    assert built.total == 5
+    assert out.getvalue() == write(petition)[0]  # the batch size changes nothing in the bytes
