@@ -26,7 +26,8 @@ INDEXES = {
 
 
 def upgrade():
-    with op.batch_alter_table('signatures', schema=None) as batch_op:
+    # the table is rebuilt on SQLite: keep AUTOINCREMENT (ids in tokens and jobs are never reused)
+    with op.batch_alter_table('signatures', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.add_column(sa.Column('ip_hash', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('network_hash', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('domain_hash', sa.String(length=64), nullable=True))
@@ -48,6 +49,7 @@ def downgrade():
             batch_op.drop_column(column)
     for name in INDEXES:
         op.drop_index(name, table_name='signatures')
-    with op.batch_alter_table('signatures', schema=None) as batch_op:
+    # the table is rebuilt on SQLite: keep AUTOINCREMENT (ids in tokens and jobs are never reused)
+    with op.batch_alter_table('signatures', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         for column in ('suspect_reason', 'suspect', 'email_domain', 'domain_hash', 'network_hash', 'ip_hash'):
             batch_op.drop_column(column)
