@@ -133,7 +133,7 @@ class Progress:
 
 def progress(update_ids: list[int]) -> dict[int, Progress]:
     totals = dict(db.session.execute(select(Update.id, Update.recipients_total)
-                                     .where(Update.id.in_(update_ids))).tuples().all()) if update_ids else {}
+                                     .where(Update.id.in_(update_ids))).all()) if update_ids else {}
     rows = db.session.execute(
         select(UpdateDelivery.update_id, func.count(UpdateDelivery.sent_at),
                func.count(UpdateDelivery.failure), func.count())
@@ -430,7 +430,7 @@ def next_recipients(update_id: int, limit: int) -> list[tuple[int, str]]:
     rows = db.session.execute(
         select(Signature.id, Signature.locale).where(*_recipients(found.petition_id), Signature.id > found.cursor,
                                                      Signature.id <= (found.last_signature_id or 0))
-        .order_by(Signature.id).limit(limit)).tuples().all()
+        .order_by(Signature.id).limit(limit)).all()
     return [(int(sid), str(locale)) for sid, locale in rows]
 
 
