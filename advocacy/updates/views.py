@@ -95,7 +95,7 @@ def _update(petition: Petition, update_id: int) -> Update:
 
 
 def _see(endpoint: str, **values: Any) -> Response:
-    return redirect(url_for(endpoint, **values), code=303)  # type: ignore[return-value]
+    return redirect(url_for(endpoint, **values), code=303)
 
 
 @console_bp.get("/")
