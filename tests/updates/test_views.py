@@ -115,3 +115,20 @@ def test_milestone_switch_on_the_console(client, login_as, make_petition):
     assert post(client, f"{base}/milestones", {}).status_code == 303
     db.session.expire_all()
     assert db.session.get(Petition, petition.id).milestone_emails is False
+
+
+def test_console_pages_in_every_language(client, login_as, make_petition):
+    petition = make_petition()
+    found = services.create_update(petition.id, actor=organiser(1, petition.campaign_id),
+                                   subject={"en": "News", "ru": "Новости"}, body={"en": "Text.", "ru": "Текст."})
+    db.session.commit()
+    login_as(client, organiser_of=[petition.campaign_id])
+    base = f"/console/petitions/{petition.id}/updates"
+    for lang in ("en", "uk", "ru"):
+        for path in (f"{base}/", f"{base}/new", f"{base}/{found.id}", f"{base}/{found.id}/edit"):
+            response = client.get(f"{path}?lang={lang}")
+            assert response.status_code == 200, path
+            assert f'lang="{lang}"' in text(response)
+        # the email as a page is in the email's language, whatever the console's
+        assert '<html lang="ru">' in text(client.get(f"{base}/{found.id}/email/ru?lang={lang}"))
+    assert client.get(f"{base}/{found.id}/email/uk").status_code == 404  # it has no Ukrainian text
