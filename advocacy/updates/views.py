@@ -217,12 +217,14 @@ def show(petition_id: int, update_id: int) -> tuple[str, int]:
     return _render_show(petition, _update(petition, update_id))
 
 
-@console_bp.get("/<int:update_id>/email/<locale>")
+@console_bp.get("/<int:update_id>/email")
 @console_required
-def email_html(petition_id: int, update_id: int, locale: str) -> str:
-    """The email's HTML as a page of its own, exactly as it is sent (with a dummy unsubscribe link)."""
+def email_html(petition_id: int, update_id: int) -> str:
+    """The email's HTML in ``?locale=`` as a page of its own, exactly as it is sent (with a dummy unsubscribe
+    link)."""
     petition = _petition(petition_id)
     found = _update(petition, update_id)
+    locale = request.args.get("locale", "")
     if locale not in SUPPORTED_LOCALES or (found.kind == UpdateKind.MANUAL and locale not in found.subject):
         abort(404)
     return services.render_email(found, locale, unsubscribe_url="#unsubscribe").html

@@ -130,5 +130,5 @@ def test_console_pages_in_every_language(client, login_as, make_petition):
             assert response.status_code == 200, path
             assert f'lang="{lang}"' in text(response)
         # the email as a page is in the email's language, whatever the console's
-        assert '<html lang="ru">' in text(client.get(f"{base}/{found.id}/email/ru?lang={lang}"))
-    assert client.get(f"{base}/{found.id}/email/uk").status_code == 404  # it has no Ukrainian text
+        assert '<html lang="ru">' in text(client.get(f"{base}/{found.id}/email?locale=ru&lang={lang}"))
+    assert client.get(f"{base}/{found.id}/email?locale=uk").status_code == 404  # it has no Ukrainian text
