@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from advocacy.extensions import db
+from advocacy.queue import get_broker
 from advocacy.signatures.models import SignatureState
 from advocacy.updates import actors, services
 from advocacy.updates.models import Update, UpdateDelivery, UpdateStatus
@@ -26,6 +27,13 @@ def _approved(petition, subject=None, body=None) -> int:
     services.approve_update(found.id, actor=approver)
     db.session.commit()
     return int(found.id)
+
+
+def _approved_while_the_broker_is_away(petition, monkeypatch) -> int:
+    """Approved, its first batch waiting in the outbox: the test plays the worker itself."""
+    with monkeypatch.context() as patch:
+        patch.setattr(get_broker(), "enqueue", lambda *a, **k: (_ for _ in ()).throw(ConnectionError("down")))
+        return _approved(petition)
 
 
 def _population(petition, signer) -> None:
@@ -79,17 +87,12 @@ def test_a_missing_language_falls_back_to_the_campaigns_first(make_petition, sig
     assert mail.subject == "News"  # People First writes en, uk, ru: English comes first
 
 
-def test_a_crash_after_the_claim_never_sends_that_mail_twice(make_petition, signer, mailbox):
+def test_a_crash_after_the_claim_never_sends_that_mail_twice(make_petition, signer, mailbox, monkeypatch):
     petition = make_petition()
     first = signer(petition.id, "first@example.org")
     signer(petition.id, "second@example.org", locale="uk")
     signer(petition.id, "third@example.org", locale="ru")
-    author, approver = organiser(1, petition.campaign_id), organiser(2, petition.campaign_id)
-    found = services.create_update(petition.id, actor=author, subject=TEXTS["subject"], body=TEXTS["body"])
-    services.submit_update(found.id, actor=author, version=1)
-    services.approve_update(found.id, actor=approver)
-    db.session.commit()
-    update_id = found.id
+    update_id = _approved_while_the_broker_is_away(petition, monkeypatch)
 
     # the worker opens a batch, claims the first recipient, commits, and dies before sending
     assert services.open_batch(update_id, 100)
@@ -115,16 +118,12 @@ def test_a_crash_after_the_claim_never_sends_that_mail_twice(make_petition, sign
     assert db.session.scalar(select(db.func.count()).select_from(UpdateDelivery)) == 3
 
 
-def test_batches_follow_the_rate(make_petition, signer, mailbox):
+def test_batches_follow_the_rate(make_petition, signer, monkeypatch):
     petition = make_petition()
     for n in range(5):
         signer(petition.id, f"s{n}@example.org")
-    author, approver = organiser(1, petition.campaign_id), organiser(2, petition.campaign_id)
-    found = services.create_update(petition.id, actor=author, subject=TEXTS["subject"], body=TEXTS["body"])
-    services.submit_update(found.id, actor=author, version=1)
-    services.approve_update(found.id, actor=approver)
+    update_id = _approved_while_the_broker_is_away(petition, monkeypatch)
+    assert services.open_batch(update_id, 2) == 2
     db.session.commit()
-    assert services.open_batch(found.id, 2) == 2
-    db.session.commit()
-    assert services.open_batch(found.id, 2) == 0  # one batch a minute
+    assert services.open_batch(update_id, 2) == 0  # one batch a minute
     assert services.due_updates() == []
