@@ -52,6 +52,8 @@ class Settings:
     trusted_proxies: int = 0
     # host names served besides the base URL's (an onion address, a second domain); others get 400
     extra_hosts: tuple[str, ...] = ()
+    # updates to signers: at most this many emails a minute, shared by all updates being sent
+    updates_per_minute: int = 600
     # the 32-byte Ed25519 private key (seed) that signs packet manifests; older ones, kept after a
     # rotation, only have their public keys published so packets signed with them still verify
     packet_signing_key: bytes = b""
@@ -291,6 +293,8 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
         values["extra_hosts"] = parse_hosts(env["ADVOCACY_EXTRA_HOSTS"])
     if env.get("ADVOCACY_WEBHOOK_ALLOW_LOOPBACK", "").strip().lower() in {"1", "on", "true", "yes"}:
         values["webhook_allow_loopback"] = True
+    if env.get("ADVOCACY_UPDATES_PER_MINUTE", "").strip():
+        values["updates_per_minute"] = max(int(_number(env, "ADVOCACY_UPDATES_PER_MINUTE", 600)), 1)
     if env.get("ADVOCACY_MAIL_FROM"):
         values["mail_from"] = env["ADVOCACY_MAIL_FROM"]
     values.update(overrides)

@@ -214,6 +214,8 @@ class TokenExpired(TokenInvalid):
 TOKEN_PURPOSES: dict[str, int | None] = {
     "confirm-signature": 7 * 24 * 3600,
     "withdraw-signature": None,
+    # the unsubscribe link of updates to signers: valid as long as the signature exists
+    "unsubscribe-news": None,
     # a delivered packet's link in the console: 14 days (the liaison still finds the packet in their list)
     "packet-link": 14 * 24 * 3600,
 }

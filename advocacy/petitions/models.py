@@ -135,6 +135,8 @@ class Petition(db.Model):  # type: ignore[name-defined]
     fraud_limit_address: Mapped[int] = mapped_column(default=10, server_default="10")
     fraud_limit_network: Mapped[int] = mapped_column(default=50, server_default="50")
     fraud_limit_domain: Mapped[int] = mapped_column(default=300, server_default="300")
+    # emails to signers who opted in to news when the petition, or a country, reaches its goal (advocacy.updates)
+    milestone_emails: Mapped[bool] = mapped_column(default=False, server_default=db.false())
     # the zips of this petition's packets are deleted this many days after their last delivery (or their
     # build, if never delivered); manifests, counts and delivery records stay
     packet_retention_days: Mapped[int] = mapped_column(default=90, server_default="90")
