@@ -44,6 +44,8 @@ from advocacy.packets.models import (
 )
 from advocacy.petitions import services as petitions
 from advocacy.petitions.models import Campaign, Petition, PetitionTransition, Target
+from advocacy.updates import services as updates
+from advocacy.updates.models import Update
 
 CONSOLE_PREFIXES = ("/console", "/account")
 # what Alpha's people may see and nobody else: names that appear nowhere but on Alpha's own pages
@@ -51,7 +53,7 @@ ALPHA_MARKERS = ("Campaign Alpha", "Petition Alpha", "Event Alpha", "alpha-organ
 PASSWORD = "a long enough password"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 STORED = (Campaign, Petition, PetitionTransition, Target, Event, User, Grant, OutboxMessage, Packet, TargetResponse,
-          Delivery, DeliverySchedule, WebhookSecret)
+          Delivery, DeliverySchedule, WebhookSecret, Update)
 
 
 @dataclass(frozen=True)
@@ -68,12 +70,13 @@ class Alpha:
     schedule_id: int
     delivery_id: int
     link_token: str
+    update_id: int
 
     def path_values(self) -> dict[str, int | str]:
         return {"campaign_id": self.campaign_id, "petition_id": self.petition_id, "target_id": self.target_id,
                 "event_id": self.event_id, "user_id": self.user_id, "grant_id": self.grant_id,
                 "public_id": self.packet_public_id, "schedule_id": self.schedule_id, "delivery_id": self.delivery_id,
-                "token": self.link_token}
+                "token": self.link_token, "update_id": self.update_id}
 
 
 @pytest.fixture
@@ -116,10 +119,11 @@ def alpha(app: Flask) -> Alpha:
         sent = Delivery(packet_id=packet.id, channel=DeliveryChannelUsed.EMAIL, webhook_id="msg_alpha",
                         status=DeliveryStatus.FAILED)
         db.session.add_all([plan, sent])
+        news = updates.create_update(petition.id, actor=SYSTEM, subject={"en": "News"}, body={"en": "Text."})
         db.session.commit()
         found = Alpha(campaign.id, petition.id, target.id, event.id, organiser.id, grant.id, beta.id,
                       packet.public_id, beta_target.id, plan.id, sent.id,
-                      make_token("packet-link", [packet.public_id, sent.id]))
+                      make_token("packet-link", [packet.public_id, sent.id]), news.id)
         db.session.remove()
     return found
 

@@ -31,6 +31,12 @@ PREFIX_LABELS = {
     "campaign": _l("Campaigns"),
     "target": _l("Targets"),
     "event": _l("Events"),
+    "update": _l("Updates to signers"),
+    "packet": _l("Packets"),
+    "delivery": _l("Deliveries"),
+    "response": _l("Responses"),
+    "signature": _l("Signatures"),
+    "signatures": _l("Bulk actions on signatures"),
 }
 
 
