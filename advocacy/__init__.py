@@ -22,6 +22,7 @@ from advocacy import (
     audit,
     console,
     events,
+    fraud,
     i18n,
     logs,
     outbox,
@@ -55,6 +56,7 @@ FEATURES: tuple[Callable[[Settings], Feature], ...] = (
     accounts.feature,
     console.feature,
     audit.feature,
+    fraud.feature,
     packets.feature,
     updates.feature,
 )

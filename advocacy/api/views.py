@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app
 from flask.wrappers import Response
 
 from advocacy.cache import TTLCache, anonymous_reader, shared_seconds
+from advocacy.fraud import services as fraud
 from advocacy.i18n import country_name, current_locale
 from advocacy.packets import services as packets
 from advocacy.packets.models import TargetResponse
@@ -95,6 +96,7 @@ def petition(slug: str) -> Response:
         tally = tallies.public_tally(found.id, locale)
         item = _summary(found, locale)
         item["signature_count"] = tally.total
+        item["held_back"] = fraud.held_back(found.id)  # suspect signatures not counted until cleared
         item["signatures_by_country"] = [_country(row, locale) for row in tally.rows]
         item["responses"] = [_response(answer, locale) for answer in packets.responses(found.id)]
         item["lang"] = locale

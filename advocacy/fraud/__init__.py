@@ -1,0 +1,13 @@
+"""Fraud: keyed signals of every signature, quiet marking above a petition's thresholds, and the selection of
+signatures organisers look at and act on."""
+
+from __future__ import annotations
+
+from advocacy.config import Settings
+from advocacy.features import Feature
+
+
+def feature(settings: Settings) -> Feature:
+    from advocacy.fraud import services
+
+    return Feature("fraud", template_globals={"held_back": services.held_back})

@@ -74,7 +74,7 @@ def show(slug: str) -> tuple[str, int] | WerkzeugResponse:
             full_name=form.full_name.data or "", email=form.email.data or "", country=form.country.data or "",
             postcode=form.postcode.data, locale=current_locale(),
             consent_share_name=bool(form.consent_share_name.data), opt_in_news=bool(form.opt_in_news.data),
-        ))
+        ), client_address=request.remote_addr)  # turned into keyed fraud signals, never kept as it is
         db.session.commit()
     except signatures.SignatureRejected as rejected:
         for name, messages in rejected.errors.items():

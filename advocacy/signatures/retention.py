@@ -9,7 +9,8 @@ A petition ends when it closes:
 Open petitions without a past ``closes_at`` and drafts never end.
 
 ``retention_days`` after the end, the name, email and postcode of every signature of the petition are set
-to NULL, and so is its blind email index. The rows, their state and country stay, so tallies and packets' counts do
+to NULL, and so are its blind email index and its fraud signals (keyed hashes of address, network and email
+domain, and the sealed domain). The rows, their state and country stay, so tallies and packets' counts do
 not change; with no email they are never emailed again, and their petition is closed, so a pending one
 can no longer be confirmed.
 """
@@ -31,7 +32,7 @@ BATCH = 1000
 def _not_erased() -> ColumnElement[bool]:
     return or_(
         Signature._full_name.is_not(None), Signature._email.is_not(None), Signature._postcode.is_not(None),
-        Signature.email_index.is_not(None),
+        Signature.email_index.is_not(None), Signature.domain_hash.is_not(None), Signature.ip_hash.is_not(None),
     )
 
 
@@ -82,7 +83,8 @@ def erase_after_retention(now: datetime | None = None, *, batch: int = BATCH) ->
                 update(Signature)
                 .where(Signature.id.in_(ids))
                 .values({Signature._full_name: None, Signature._email: None, Signature._postcode: None,
-                         Signature.email_index: None})
+                         Signature.email_index: None, Signature.ip_hash: None, Signature.network_hash: None,
+                         Signature.domain_hash: None, Signature._email_domain: None})
                 .execution_options(synchronize_session=False)
             )
             erased += len(ids)

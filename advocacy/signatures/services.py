@@ -23,6 +23,7 @@ from advocacy import mail
 from advocacy.crypto import TOKEN_PURPOSES, canonical_email, keyring, make_token
 from advocacy.dbtypes import utcnow
 from advocacy.extensions import db
+from advocacy.fraud import services as fraud
 from advocacy.i18n import SUPPORTED_LOCALES, is_country, localized
 from advocacy.outbox import services as outbox
 from advocacy.petitions.models import Petition
@@ -82,6 +83,11 @@ class SignatureRejected(ValueError):
     def __init__(self, errors: dict[str, list[str]]) -> None:
         super().__init__("signature rejected")
         self.errors = errors
+
+
+# withdrawal and the retention period erase the fraud signals with the personal data
+FRAUD_SIGNALS_ERASED: dict[Any, None] = {Signature.ip_hash: None, Signature.network_hash: None,
+                                         Signature.domain_hash: None, Signature._email_domain: None}
 
 
 class SignatureNotFound(LookupError):
@@ -182,8 +188,12 @@ def email_index(petition_id: int, address: str) -> str:
 
 # --- flows ----------------------------------------------------------------------------------------
 
-def sign(petition_id: int, signer: Signer) -> SignOutcome:
-    """Store a pending signature or answer a repeat; flushes, the caller commits."""
+def sign(petition_id: int, signer: Signer, *, client_address: str | None = None) -> SignOutcome:
+    """Store a pending signature or answer a repeat; flushes, the caller commits.
+
+    ``client_address`` (the request's, after the trusted proxies) is only turned into keyed fraud signals
+    (advocacy.fraud.services): it is never stored, logged or queued as it is.
+    """
     petition = db.session.get(Petition, petition_id)
     if petition is None:
         raise SignatureNotFound(petition_id)
@@ -192,7 +202,7 @@ def sign(petition_id: int, signer: Signer) -> SignOutcome:
     for _attempt in range(2):
         try:
             with _savepoint():
-                outcome, signature_id, email = _sign_once(petition_id, clean, index)
+                outcome, signature_id, email = _sign_once(petition, clean, index, client_address)
             break
         except IntegrityError:
             # a parallel request with the same address won the insert: only the savepoint is undone,
@@ -222,17 +232,23 @@ def _savepoint() -> SessionTransaction:
     return db.session.begin_nested()
 
 
-def _sign_once(petition_id: int, signer: Signer, index: str) -> tuple[SignOutcome, int, EmailKind | None]:
+def _sign_once(petition: Petition, signer: Signer, index: str,
+               client_address: str | None) -> tuple[SignOutcome, int, EmailKind | None]:
     """Store or find the signature; returns the outcome, its id and the email it calls for."""
+    petition_id = petition.id
     existing = db.session.scalar(
         select(Signature).where(Signature.petition_id == petition_id, Signature.email_index == index)
     )
     if existing is None:
+        found = fraud.signals(petition_id, client_address, signer.email)
+        reason = fraud.suspicion(petition, found)  # quiet: the signer sees and gets the same either way
         signature = Signature(
             petition_id=petition_id, email_index=index, state=SignatureState.PENDING,
             emails_sent=1, email_window_started_at=utcnow(),
             full_name=signer.full_name, email=signer.email, country=signer.country, postcode=signer.postcode,
             locale=signer.locale, consent_share_name=signer.consent_share_name, opt_in_news=signer.opt_in_news,
+            ip_hash=found.ip_hash, network_hash=found.network_hash, domain_hash=found.domain_hash,
+            email_domain=found.domain, suspect=reason is not None, suspect_reason=reason,
         )
         db.session.add(signature)
         db.session.flush()
@@ -330,7 +346,7 @@ def confirm(signature_id: int) -> ConfirmOutcome:
         return ConfirmOutcome.NOT_PENDING
     if not signature.petition.is_open():
         return ConfirmOutcome.PETITION_CLOSED
-    country, petition_id = signature.country, signature.petition_id
+    country, petition_id, suspect = signature.country, signature.petition_id, signature.suspect
     result = db.session.execute(
         update(Signature)
         .where(Signature.id == signature_id, Signature.state == SignatureState.PENDING)
@@ -340,7 +356,8 @@ def confirm(signature_id: int) -> ConfirmOutcome:
     db.session.expire(signature)
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return ConfirmOutcome.ALREADY_CONFIRMED  # a parallel request confirmed it first; nothing changed here
-    tallies.add(petition_id, country, +1)
+    if not suspect:  # a suspect one counts once an organiser clears it
+        tallies.add(petition_id, country, +1)
     outbox.enqueue(SEND_EMAIL_ACTOR, signature_id, EmailKind.CONFIRMED.value)
     db.session.flush()
     return ConfirmOutcome.CONFIRMED
@@ -349,7 +366,7 @@ def confirm(signature_id: int) -> ConfirmOutcome:
 def _leave(signature_id: int, new_state: SignatureState, values: dict[Any, object]) -> bool:
     """Move a signature out of pending or confirmed; a confirmed one leaves the tally. True if it moved."""
     signature = get_signature(signature_id)
-    previous = signature.state
+    previous, counted = signature.state, signature.state == SignatureState.CONFIRMED and not signature.suspect
     if previous not in (SignatureState.PENDING, SignatureState.CONFIRMED):
         return False
     petition_id, country = signature.petition_id, signature.country
@@ -362,7 +379,7 @@ def _leave(signature_id: int, new_state: SignatureState, values: dict[Any, objec
     db.session.expire(signature)
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    if previous == SignatureState.CONFIRMED:
+    if counted:
         tallies.add(petition_id, country, -1)
     db.session.flush()
     return True
@@ -375,7 +392,7 @@ def withdraw(signature_id: int) -> WithdrawOutcome:
         return WithdrawOutcome.ALREADY_WITHDRAWN
     moved = _leave(signature_id, SignatureState.WITHDRAWN, {
         Signature.withdrawn_at: utcnow(), Signature._full_name: None, Signature._email: None,
-        Signature._postcode: None, Signature.email_index: None,
+        Signature._postcode: None, Signature.email_index: None, **FRAUD_SIGNALS_ERASED,
     })
     if moved:
         return WithdrawOutcome.WITHDRAWN

@@ -1,5 +1,10 @@
 """Confirmed signatures per petition and country.
 
+What counts: a signature counts in the tally if and only if it is CONFIRMED and not ``suspect``. A suspect
+one (held back by quiet fraud marking, advocacy.fraud) counts once an organiser clears it. Every change of
+state or of the flag moves the tally through ``add`` in the same transaction; ``reconcile`` rebuilds it by
+the same rule.
+
 Confirmations add to one of SHARDS rows chosen at random, so parallel confirmations rarely touch the same
 row; readers sum the shards and keep the result for a few seconds.
 
@@ -144,7 +149,7 @@ def _drift(petition_id: int | None) -> list[tuple[int, str, int]]:
     confirmed = select(
         Signature.petition_id.label("petition_id"), Signature.country.label("country"),
         func.count().label("truth"), literal(0).label("stored"),
-    ).where(Signature.state == SignatureState.CONFIRMED)
+    ).where(Signature.state == SignatureState.CONFIRMED, Signature.suspect.is_(False))
     stored = select(
         TallyShard.petition_id.label("petition_id"), TallyShard.country.label("country"),
         literal(0).label("truth"), TallyShard.count.label("stored"),
