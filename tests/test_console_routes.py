@@ -44,6 +44,7 @@ from advocacy.packets.models import (
 )
 from advocacy.petitions import services as petitions
 from advocacy.petitions.models import Campaign, Petition, PetitionTransition, Target
+from advocacy.signatures.models import Signature
 from advocacy.updates import services as updates
 from advocacy.updates.models import Update
 
@@ -71,12 +72,14 @@ class Alpha:
     delivery_id: int
     link_token: str
     update_id: int
+    signature_id: int
 
     def path_values(self) -> dict[str, int | str]:
         return {"campaign_id": self.campaign_id, "petition_id": self.petition_id, "target_id": self.target_id,
                 "event_id": self.event_id, "user_id": self.user_id, "grant_id": self.grant_id,
                 "public_id": self.packet_public_id, "schedule_id": self.schedule_id, "delivery_id": self.delivery_id,
-                "token": self.link_token, "update_id": self.update_id}
+                "token": self.link_token, "update_id": self.update_id,
+                "signature_id": self.signature_id}
 
 
 @pytest.fixture
@@ -120,10 +123,13 @@ def alpha(app: Flask) -> Alpha:
                         status=DeliveryStatus.FAILED)
         db.session.add_all([plan, sent])
         news = updates.create_update(petition.id, actor=SYSTEM, subject={"en": "News"}, body={"en": "Text."})
+        signer = Signature(petition_id=petition.id, full_name="Alpha Signer", email="alpha-signer@example.org",
+                           email_index="alpha-signer", country="DE", locale="en")
+        db.session.add(signer)
         db.session.commit()
         found = Alpha(campaign.id, petition.id, target.id, event.id, organiser.id, grant.id, beta.id,
                       packet.public_id, beta_target.id, plan.id, sent.id,
-                      make_token("packet-link", [packet.public_id, sent.id]), news.id)
+                      make_token("packet-link", [packet.public_id, sent.id]), news.id, signer.id)
         db.session.remove()
     return found
 

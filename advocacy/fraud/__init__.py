@@ -9,5 +9,6 @@ from advocacy.features import Feature
 
 def feature(settings: Settings) -> Feature:
     from advocacy.fraud import services
+    from advocacy.fraud.views import bp
 
-    return Feature("fraud", template_globals={"held_back": services.held_back})
+    return Feature("fraud", blueprints=(bp,), template_globals={"held_back": services.held_back})

@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 
+from advocacy.accounts.roles import Principal, require_admin, require_organiser
+from advocacy.audit import services as audit
 from advocacy.cache import TTLCache
 from advocacy.crypto import keyring
 from advocacy.dbtypes import utcnow
 from advocacy.extensions import db
+from advocacy.fraud.filters import SignatureFilter
 from advocacy.petitions.models import Petition
 from advocacy.signatures.models import Signature, SignatureState
 
@@ -103,3 +106,87 @@ def held_back(petition_id: int) -> int:
         ) or 0)
 
     return _held_back.get_or_make(petition_id, seconds, count)
+
+
+# --- what organisers see: trending signals and the signatures behind them ----------------------------------
+
+TOP = 20
+SIGNAL_COLUMNS = {"address": Signature.ip_hash, "network": Signature.network_hash, "domain": Signature.domain_hash}
+STATE_COLUMNS = ("pending", "confirmed", "suspect", "invalidated", "withdrawn")
+
+
+@dataclass(frozen=True)
+class Trend:
+    kind: str            # "address", "network" or "domain"
+    value: str           # the keyed hash
+    label: str           # a domain as itself; a hash shortened
+    counts: dict[str, int]
+    total: int
+
+
+def _require_watcher(actor: Principal, petition_id: int) -> Petition:
+    petition = db.session.get(Petition, petition_id)
+    if petition is None:
+        raise LookupError(petition_id)
+    require_organiser(actor, petition.campaign_id)
+    return petition
+
+
+def trending(petition_id: int, since: datetime, *, actor: Principal, top: int = TOP) -> dict[str, list[Trend]]:
+    """The signals behind the most signatures since ``since``, by kind, with counts by state (suspect ones
+    counted apart from their state)."""
+    _require_watcher(actor, petition_id)
+    found: dict[str, list[Trend]] = {}
+    for kind, column in SIGNAL_COLUMNS.items():
+        suspect = Signature.suspect.is_(True)
+        live = Signature.state.in_((SignatureState.PENDING, SignatureState.CONFIRMED))
+        rows = db.session.execute(
+            select(column, func.count(),
+                   func.sum(case((suspect & live, 1), else_=0)),
+                   *[func.sum(case(((Signature.state == state) & ~suspect, 1), else_=0)) for state in
+                     (SignatureState.PENDING, SignatureState.CONFIRMED)],
+                   *[func.sum(case((Signature.state == state, 1), else_=0)) for state in
+                     (SignatureState.INVALIDATED, SignatureState.WITHDRAWN)])
+            .where(Signature.petition_id == petition_id, Signature.created_at >= since, column.is_not(None))
+            .group_by(column).order_by(func.count().desc(), column).limit(top)
+        ).all()
+        trends = []
+        for value, total, held, pending, confirmed, invalidated, withdrawn in rows:
+            counts = {"pending": int(pending or 0), "confirmed": int(confirmed or 0), "suspect": int(held or 0),
+                      "invalidated": int(invalidated or 0), "withdrawn": int(withdrawn or 0)}
+            trends.append(Trend(kind, str(value), _label(kind, petition_id, str(value)), counts, int(total)))
+        found[kind] = trends
+    return found
+
+
+def _label(kind: str, petition_id: int, value: str) -> str:
+    if kind == "domain":
+        sample = db.session.scalar(select(Signature).where(Signature.petition_id == petition_id,
+                                                           Signature.domain_hash == value,
+                                                           Signature._email_domain.is_not(None)).limit(1))
+        if sample is not None and sample.email_domain:
+            return sample.email_domain
+    return value[:12]
+
+
+PAGE = 100
+
+
+def listing(selection: SignatureFilter, *, actor: Principal, before: int | None = None) -> list[Signature]:
+    """The selected signatures, newest first, a page at a time (``before``: the last id of the page before)."""
+    _require_watcher(actor, selection.petition_id)
+    query = select(Signature).where(*selection.where())
+    if before is not None:
+        query = query.where(Signature.id < before)
+    return list(db.session.scalars(query.order_by(Signature.id.desc()).limit(PAGE)))
+
+
+def reveal_name(signature_id: int, *, actor: Principal) -> str | None:
+    """An admin's deliberate look at a signer's name, written to the audit log in the same transaction."""
+    require_admin(actor)
+    signature = db.session.get(Signature, signature_id)
+    if signature is None:
+        raise LookupError(signature_id)
+    audit.record("signature.reveal", actor=actor, object_type="signature", object_id=signature_id,
+                 petition_id=signature.petition_id)
+    return signature.full_name
