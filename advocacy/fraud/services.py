@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import case, func, or_, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, or_, select, update
 
 from advocacy.accounts.roles import Principal, require_admin, require_organiser
 from advocacy.audit import services as audit
@@ -190,3 +191,30 @@ def reveal_name(signature_id: int, *, actor: Principal) -> str | None:
     audit.record("signature.reveal", actor=actor, object_type="signature", object_id=signature_id,
                  petition_id=signature.petition_id)
     return signature.full_name
+
+
+LIMIT_MAX = 100_000
+WINDOW_MAX = 7 * 24 * 60
+
+
+def set_limits(petition_id: int, *, actor: Principal, window_minutes: int, address: int, network: int,
+               domain: int) -> None:
+    """Change a petition's quiet-marking window and limits (0 switches a signal off). Flushes."""
+    petition = _require_watcher(actor, petition_id)
+    if not 1 <= window_minutes <= WINDOW_MAX:
+        raise ValueError(str(_l("The window is 1 to %(max)d minutes long.", max=WINDOW_MAX)))
+    if any(not 0 <= value <= LIMIT_MAX for value in (address, network, domain)):
+        raise ValueError(str(_l("Each limit is 0 (no limit) to %(max)d.", max=LIMIT_MAX)))
+    before = (petition.fraud_window_minutes, petition.fraud_limit_address, petition.fraud_limit_network,
+              petition.fraud_limit_domain)
+    after = (window_minutes, address, network, domain)
+    if before == after:
+        return
+    # settings, not the petition's text: no new version (the optimistic lock guards edits of the text)
+    db.session.execute(update(Petition).where(Petition.id == petition_id).values(
+        fraud_window_minutes=window_minutes, fraud_limit_address=address, fraud_limit_network=network,
+        fraud_limit_domain=domain).execution_options(synchronize_session=False))
+    audit.record("petition.fraud_limits", actor=actor, object_type="petition", object_id=petition_id,
+                 before=list(before), after=list(after))
+    db.session.flush()
+    db.session.expire(petition)

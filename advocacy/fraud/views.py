@@ -5,8 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response as WerkzeugResponse
+from wtforms import IntegerField
+from wtforms.validators import InputRequired, NumberRange
 
 from advocacy.accounts.sessions import acting, console_required
 from advocacy.console.views import petition_or_404
@@ -14,6 +19,7 @@ from advocacy.dbtypes import utcnow
 from advocacy.extensions import db
 from advocacy.fraud import services
 from advocacy.fraud.filters import FilterError, SignatureFilter
+from advocacy.petitions.models import Petition
 from advocacy.signatures.models import Signature
 
 bp = Blueprint("fraud", __name__, url_prefix="/console/petitions/<int:petition_id>/fraud")
@@ -30,14 +36,45 @@ class ActionForm(FlaskForm):
     """A button that posts: only the CSRF token."""
 
 
-@bp.get("/")
-@console_required
-def trending(petition_id: int) -> str:
-    petition = petition_or_404(petition_id)
+class LimitsForm(FlaskForm):
+    window = IntegerField(_l("Window (minutes)"), validators=[InputRequired(), NumberRange(min=1)])
+    address = IntegerField(_l("Signatures from one address"), validators=[InputRequired(), NumberRange(min=0)])
+    network = IntegerField(_l("Signatures from one network"), validators=[InputRequired(), NumberRange(min=0)])
+    domain = IntegerField(_l("Signatures with one email domain"), validators=[InputRequired(), NumberRange(min=0)])
+
+
+def _trending_page(petition: Petition, form: LimitsForm, status: int = 200) -> tuple[str, int]:
     now = utcnow().replace(microsecond=0)
     windows = {name: (now - length, services.trending(petition.id, now - length, actor=acting()))
                for name, length in WINDOWS.items()}
-    return render_template("fraud/trending.html", petition=petition, windows=windows)
+    return render_template("fraud/trending.html", petition=petition, windows=windows, form=form), status
+
+
+@bp.get("/")
+@console_required
+def trending(petition_id: int) -> tuple[str, int]:
+    petition = petition_or_404(petition_id)
+    form = LimitsForm(data={"window": petition.fraud_window_minutes, "address": petition.fraud_limit_address,
+                            "network": petition.fraud_limit_network, "domain": petition.fraud_limit_domain})
+    return _trending_page(petition, form)
+
+
+@bp.post("/limits")
+@console_required
+def limits(petition_id: int) -> tuple[str, int] | WerkzeugResponse:
+    petition = petition_or_404(petition_id)
+    form = LimitsForm()
+    if form.validate_on_submit():
+        try:
+            services.set_limits(petition.id, actor=acting(), window_minutes=form.window.data,
+                                address=form.address.data, network=form.network.data, domain=form.domain.data)
+        except ValueError as exc:
+            form.window.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(_("Saved."))
+            return redirect(url_for("fraud.trending", petition_id=petition.id), code=303)
+    return _trending_page(petition, form, 400)
 
 
 def _bulk_link(selection: SignatureFilter) -> str | None:

@@ -76,3 +76,32 @@ def test_only_an_admin_reveals_a_name_and_the_look_is_recorded(app, ctx, client,
     (entry,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "signature.reveal")).all()
     assert entry.object_id == target.id
     assert "Olena" not in str(entry.detail)
+
+
+def test_organisers_set_the_limits_and_bad_values_change_nothing(app, ctx, client, login_as, make_petition):
+    from advocacy.petitions.models import Petition
+
+    petition = make_petition()
+    login_as(client, organiser_of=[petition.campaign_id])
+    page = f"/console/petitions/{petition.id}/fraud/"
+    token = CSRF.search(client.get(page).get_data(as_text=True)).group(1)
+    bad = client.post(f"{page}limits", data={"csrf_token": token, "window": "0", "address": "5", "network": "5",
+                                             "domain": "5"})
+    assert bad.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Petition, petition.id).fraud_limit_address == 10
+    good = client.post(f"{page}limits", data={"csrf_token": token, "window": "30", "address": "3", "network": "0",
+                                              "domain": "100"})
+    assert good.status_code == 303
+    db.session.expire_all()
+    saved = db.session.get(Petition, petition.id)
+    assert (saved.fraud_window_minutes, saved.fraud_limit_address, saved.fraud_limit_network,
+            saved.fraud_limit_domain) == (30, 3, 0, 100)
+    entry = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "petition.fraud_limits")).one()
+    assert entry.detail["after"] == [30, 3, 0, 100]
+
+    stranger = app.test_client()
+    login_as(stranger, liaison_of=[petition.targets[0].id])
+    token = CSRF.search(stranger.get("/console/").get_data(as_text=True)).group(1)
+    assert stranger.post(f"{page}limits", data={"csrf_token": token, "window": "60", "address": "1",
+                                                "network": "1", "domain": "1"}).status_code == 403
