@@ -31,6 +31,7 @@ from advocacy.dbtypes import utcnow
 from advocacy.events import services as events
 from advocacy.events.models import Event
 from advocacy.extensions import db
+from advocacy.fraud.bulk_models import BulkAction, BulkKind, BulkStatus
 from advocacy.outbox.models import OutboxMessage
 from advocacy.packets.models import (
     Delivery,
@@ -68,12 +69,13 @@ class Alpha:
     schedule_id: int
     delivery_id: int
     link_token: str
+    bulk_id: int
 
     def path_values(self) -> dict[str, int | str]:
         return {"campaign_id": self.campaign_id, "petition_id": self.petition_id, "target_id": self.target_id,
                 "event_id": self.event_id, "user_id": self.user_id, "grant_id": self.grant_id,
                 "public_id": self.packet_public_id, "schedule_id": self.schedule_id, "delivery_id": self.delivery_id,
-                "token": self.link_token}
+                "token": self.link_token, "bulk_id": self.bulk_id}
 
 
 @pytest.fixture
@@ -115,11 +117,13 @@ def alpha(app: Flask) -> Alpha:
         plan = DeliverySchedule(petition_id=petition.id, target_id=target.id, next_at=utcnow())
         sent = Delivery(packet_id=packet.id, channel=DeliveryChannelUsed.EMAIL, webhook_id="msg_alpha",
                         status=DeliveryStatus.FAILED)
-        db.session.add_all([plan, sent])
+        bulk_action = BulkAction(petition_id=petition.id, action=BulkKind.INVALIDATE, filter={"country": "DE"},
+                                 reason="Alpha bots", status=BulkStatus.DONE, matched=0, processed=0)
+        db.session.add_all([plan, sent, bulk_action])
         db.session.commit()
         found = Alpha(campaign.id, petition.id, target.id, event.id, organiser.id, grant.id, beta.id,
                       packet.public_id, beta_target.id, plan.id, sent.id,
-                      make_token("packet-link", [packet.public_id, sent.id]))
+                      make_token("packet-link", [packet.public_id, sent.id]), bulk_action.id)
         db.session.remove()
     return found
 
