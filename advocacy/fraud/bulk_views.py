@@ -46,10 +46,12 @@ class StartForm(FlaskForm):
 
 
 def _filter_or_400(petition: Petition) -> SignatureFilter:
+    """The selection in the query string; a console page with the filter's own message (400) if it is not one."""
     try:
         return SignatureFilter.from_args(petition.id, request.args)
     except FilterError as exc:
-        abort(400, description=str(exc))
+        page = render_template("fraud/bulk_filter_error.html", petition=petition, message=str(exc))
+        abort(Response(page, status=400))
 
 
 def _preview_page(petition: Petition, selection: SignatureFilter, form: StartForm, status: int = 200,
