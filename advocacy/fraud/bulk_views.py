@@ -15,7 +15,7 @@ from advocacy.accounts.sessions import acting, console_required
 from advocacy.console.views import petition_or_404, see_other
 from advocacy.extensions import db
 from advocacy.fraud import bulk
-from advocacy.fraud.bulk_models import BulkAction, BulkKind
+from advocacy.fraud.bulk_models import BulkAction, BulkKind, BulkStatus
 from advocacy.fraud.filters import FilterError, SignatureFilter
 from advocacy.petitions.models import Petition
 
@@ -25,6 +25,12 @@ ACTION_LABELS = {
     BulkKind.INVALIDATE: _l("Invalidate"),
     BulkKind.CLEAR_SUSPECT: _l("Clear the suspect flag"),
     BulkKind.RESTORE: _l("Restore (undo)"),
+}
+STATUS_LABELS = {
+    BulkStatus.QUEUED: _l("Queued"),
+    BulkStatus.RUNNING: _l("Running"),
+    BulkStatus.DONE: _l("Done"),
+    BulkStatus.FAILED: _l("Failed (retrying)"),
 }
 
 
@@ -88,7 +94,8 @@ def index(petition_id: int) -> str:
     rows = bulk.of_petition(petition.id, actor=acting())
     undone = bulk.undone_ids(petition.id)
     return render_template("fraud/bulk_index.html", petition=petition, rows=rows, labels=ACTION_LABELS,
-                           undoable={row.id for row in rows if bulk.can_undo(row, undone)}, action=ActionForm())
+                           statuses=STATUS_LABELS, action=ActionForm(),
+                           undoable={row.id for row in rows if bulk.can_undo(row, undone)})
 
 
 @bp.post("/<int:bulk_id>/undo")
