@@ -20,7 +20,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, func, insert, literal, select, update
+from sqlalchemy import ColumnElement, Integer, and_, any_, bindparam, func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from advocacy.accounts.roles import Principal, require_organiser
 from advocacy.audit import services as audit
@@ -201,10 +202,18 @@ def mark_failed(bulk_id: int) -> None:
                        .values(status=BulkStatus.FAILED).execution_options(synchronize_session=False))
 
 
+def _among(ids: list[int]) -> ColumnElement[bool]:
+    """``Signature.id IN ids``; on PostgreSQL as ``= ANY(array)``, one parameter instead of thousands (a batch
+    of 5,000 spent half its time composing and parsing the long IN list)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return Signature.id == any_(bindparam(None, ids, type_=ARRAY(Integer)))
+    return Signature.id.in_(ids)
+
+
 def _record_items(bulk_id: int, ids: list[int]) -> None:
     db.session.execute(insert(BulkActionItem).from_select(
         ["bulk_action_id", "signature_id", "previous_state", "previous_suspect"],
-        select(literal(bulk_id), Signature.id, Signature.state, Signature.suspect).where(Signature.id.in_(ids)),
+        select(literal(bulk_id), Signature.id, Signature.state, Signature.suspect).where(_among(ids)),
     ))
 
 
@@ -240,7 +249,7 @@ def _change_batch(row: BulkAction, cursor: int, batch: int) -> tuple[int, int | 
         for _id, state, country, _suspect in found:
             if state == SignatureState.CONFIRMED:
                 deltas[country] += 1
-    db.session.execute(update(Signature).where(Signature.id.in_(ids), *eligible).values(values)
+    db.session.execute(update(Signature).where(_among(ids), *eligible).values(values)
                        .execution_options(synchronize_session=False))
     _apply_deltas(row.petition_id, deltas)
     return len(found), ids[-1] if len(found) == batch else None
@@ -267,7 +276,7 @@ def _restore_batch(row: BulkAction, cursor: int, batch: int) -> tuple[int, int |
             deltas[country] += 1
     for (state, suspect), group in groups.items():
         db.session.execute(
-            update(Signature).where(Signature.id.in_(group), Signature.state == SignatureState.INVALIDATED)
+            update(Signature).where(_among(group), Signature.state == SignatureState.INVALIDATED)
             .values({Signature.state: state, Signature.suspect: suspect, Signature.invalidated_at: None,
                      Signature.invalidation_reason: None})
             .execution_options(synchronize_session=False))
