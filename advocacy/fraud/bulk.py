@@ -15,6 +15,7 @@ Tally rule: a signature counts iff it is confirmed and not suspect; the tally mo
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -172,12 +173,11 @@ def run(bulk_id: int, *, batch: int = BATCH, keep_alive: Callable[[], Any] | Non
         return False
     row.status = BulkStatus.RUNNING
     db.session.commit()
-    step = _restore_batch if row.action == BulkKind.RESTORE else _change_batch
     # the cursor: the highest signature already recorded by this action (every batch commits its items)
     cursor = int(db.session.scalar(select(func.max(BulkActionItem.signature_id))
                                    .where(BulkActionItem.bulk_action_id == bulk_id)) or 0)
-    while True:
-        changed, following = step(row, cursor, batch)
+
+    def committed(changed: int) -> None:
         if changed:
             db.session.execute(update(BulkAction).where(BulkAction.id == bulk_id)
                                .values(processed=BulkAction.processed + changed)
@@ -186,9 +186,21 @@ def run(bulk_id: int, *, batch: int = BATCH, keep_alive: Callable[[], Any] | Non
         if keep_alive is not None:
             keep_alive()
             db.session.commit()
-        if following is None:
-            break
-        cursor = following
+
+    if row.action == BulkKind.RESTORE:
+        following: int | None = cursor
+        while following is not None:
+            changed, following = _restore_batch(row, following, batch)
+            committed(changed)
+    else:
+        # the candidates in one ordered read (a LIMIT per batch made PostgreSQL sort the rest of the selection
+        # again for every batch); each batch re-checks them, locked, before changing them
+        selection = SignatureFilter.from_args(row.petition_id, row.filter)
+        candidates = array("q", db.session.scalars(
+            select(Signature.id).where(*selection.where(), *_eligible(row.action), Signature.id > cursor)
+            .order_by(Signature.id)))
+        for start in range(0, len(candidates), batch):
+            committed(_change_batch(row, selection, list(candidates[start:start + batch])))
     db.session.execute(update(BulkAction).where(BulkAction.id == bulk_id)
                        .values(status=BulkStatus.DONE, finished_at=utcnow())
                        .execution_options(synchronize_session=False))
@@ -223,18 +235,17 @@ def _apply_deltas(petition_id: int, deltas: Counter[str]) -> None:
             tallies.add(petition_id, country, delta)
 
 
-def _change_batch(row: BulkAction, cursor: int, batch: int) -> tuple[int, int | None]:
-    """Invalidate or clear the next batch of the selection after ``cursor``; returns (changed, next cursor)."""
-    filter = SignatureFilter.from_args(row.petition_id, row.filter)
+def _change_batch(row: BulkAction, selection: SignatureFilter, candidates: list[int]) -> int:
+    """Invalidate or clear those of ``candidates`` that still match; returns how many changed."""
     eligible = _eligible(row.action)
     # locked (PostgreSQL) so the states read here are the states changed below
     found = db.session.execute(
         select(Signature.id, Signature.state, Signature.country, Signature.suspect)
-        .where(*filter.where(), *eligible, Signature.id > cursor)
-        .order_by(Signature.id).limit(batch).with_for_update()
+        .where(_among(candidates), *selection.where(), *eligible)
+        .order_by(Signature.id).with_for_update()
     ).all()
     if not found:
-        return 0, None
+        return 0
     ids = [sig_id for sig_id, *_ in found]
     _record_items(row.id, ids)
     deltas: Counter[str] = Counter()
@@ -252,20 +263,27 @@ def _change_batch(row: BulkAction, cursor: int, batch: int) -> tuple[int, int | 
     db.session.execute(update(Signature).where(_among(ids), *eligible).values(values)
                        .execution_options(synchronize_session=False))
     _apply_deltas(row.petition_id, deltas)
-    return len(found), ids[-1] if len(found) == batch else None
+    return len(found)
 
 
 def _restore_batch(row: BulkAction, cursor: int, batch: int) -> tuple[int, int | None]:
     """Put back the next batch of the undone invalidation's signatures that are still invalidated."""
     item = BulkActionItem
+    # keyset on the items' primary key (bulk_action_id, signature_id): read in its order, no sort
+    window = (select(item.signature_id).where(item.bulk_action_id == row.undoes_id, item.signature_id > cursor)
+              .order_by(item.signature_id).limit(batch)).subquery()
+    last = db.session.scalar(select(func.max(window.c.signature_id)))
+    if last is None:
+        return 0, None
     found = db.session.execute(
         select(Signature.id, Signature.country, item.previous_state, item.previous_suspect)
         .join(item, and_(item.signature_id == Signature.id, item.bulk_action_id == row.undoes_id))
-        .where(Signature.state == SignatureState.INVALIDATED, Signature.id > cursor)
-        .order_by(Signature.id).limit(batch).with_for_update(of=Signature)
+        .where(Signature.state == SignatureState.INVALIDATED, item.signature_id > cursor,
+               item.signature_id <= last)
+        .order_by(Signature.id).with_for_update(of=Signature)
     ).all()
     if not found:
-        return 0, None
+        return 0, last
     ids = [sig_id for sig_id, *_ in found]
     _record_items(row.id, ids)
     groups: dict[tuple[SignatureState, bool], list[int]] = {}
@@ -281,4 +299,4 @@ def _restore_batch(row: BulkAction, cursor: int, batch: int) -> tuple[int, int |
                      Signature.invalidation_reason: None})
             .execution_options(synchronize_session=False))
     _apply_deltas(row.petition_id, deltas)
-    return len(found), ids[-1] if len(found) == batch else None
+    return len(found), last
