@@ -31,6 +31,7 @@ from advocacy.dbtypes import utcnow
 from advocacy.events import services as events
 from advocacy.events.models import Event
 from advocacy.extensions import db
+from advocacy.fraud.bulk_models import BulkAction, BulkKind, BulkStatus
 from advocacy.outbox.models import OutboxMessage
 from advocacy.packets.models import (
     Delivery,
@@ -54,7 +55,7 @@ ALPHA_MARKERS = ("Campaign Alpha", "Petition Alpha", "Event Alpha", "alpha-organ
 PASSWORD = "a long enough password"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 STORED = (Campaign, Petition, PetitionTransition, Target, Event, User, Grant, OutboxMessage, Packet, TargetResponse,
-          Delivery, DeliverySchedule, WebhookSecret, Update)
+          Delivery, DeliverySchedule, WebhookSecret, Update, BulkAction)
 
 
 @dataclass(frozen=True)
@@ -73,13 +74,14 @@ class Alpha:
     link_token: str
     update_id: int
     signature_id: int
+    bulk_id: int
 
     def path_values(self) -> dict[str, int | str]:
         return {"campaign_id": self.campaign_id, "petition_id": self.petition_id, "target_id": self.target_id,
                 "event_id": self.event_id, "user_id": self.user_id, "grant_id": self.grant_id,
                 "public_id": self.packet_public_id, "schedule_id": self.schedule_id, "delivery_id": self.delivery_id,
                 "token": self.link_token, "update_id": self.update_id,
-                "signature_id": self.signature_id}
+                "signature_id": self.signature_id, "bulk_id": self.bulk_id}
 
 
 @pytest.fixture
@@ -121,7 +123,9 @@ def alpha(app: Flask) -> Alpha:
         plan = DeliverySchedule(petition_id=petition.id, target_id=target.id, next_at=utcnow())
         sent = Delivery(packet_id=packet.id, channel=DeliveryChannelUsed.EMAIL, webhook_id="msg_alpha",
                         status=DeliveryStatus.FAILED)
-        db.session.add_all([plan, sent])
+        bulk_action = BulkAction(petition_id=petition.id, action=BulkKind.INVALIDATE, filter={"country": "DE"},
+                                 reason="Alpha bots", status=BulkStatus.DONE, matched=0, processed=0)
+        db.session.add_all([plan, sent, bulk_action])
         news = updates.create_update(petition.id, actor=SYSTEM, subject={"en": "News"}, body={"en": "Text."})
         signer = Signature(petition_id=petition.id, full_name="Alpha Signer", email="alpha-signer@example.org",
                            email_index="alpha-signer", country="DE", locale="en")
@@ -129,7 +133,7 @@ def alpha(app: Flask) -> Alpha:
         db.session.commit()
         found = Alpha(campaign.id, petition.id, target.id, event.id, organiser.id, grant.id, beta.id,
                       packet.public_id, beta_target.id, plan.id, sent.id,
-                      make_token("packet-link", [packet.public_id, sent.id]), news.id, signer.id)
+                      make_token("packet-link", [packet.public_id, sent.id]), news.id, signer.id, bulk_action.id)
         db.session.remove()
     return found
 

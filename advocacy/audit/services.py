@@ -15,7 +15,7 @@ from advocacy.extensions import db
 
 # the prefixes the console filters by (the part of an action before its dot)
 PREFIXES = ("login", "role", "invitation", "account", "password", "second_factor", "petition", "campaign",
-            "target", "event", "update", "packet", "delivery", "response", "signature", "signatures")
+            "target", "event", "update", "packet", "delivery", "response", "signature", "fraud")
 # keys that would carry personal data: refused outright, so a careless call fails in the tests
 _PERSONAL_KEYS = frozenset({"email", "name", "password", "code", "ip", "address", "token", "secret"})
 

@@ -36,7 +36,7 @@ PREFIX_LABELS = {
     "delivery": _l("Deliveries"),
     "response": _l("Responses"),
     "signature": _l("Signatures"),
-    "signatures": _l("Bulk actions on signatures"),
+    "fraud": _l("Bulk actions on signatures"),
 }
 
 
