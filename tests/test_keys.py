@@ -56,7 +56,8 @@ def use_keys(app: Flask, monkeypatch):
 
 
 def stored_key_ids() -> list[str | None]:
-    rows = db.session.execute(text("SELECT full_name, email, postcode FROM signatures ORDER BY id")).all()
+    rows = db.session.execute(text("SELECT full_name, email, postcode, email_domain FROM signatures ORDER BY id")
+                              ).all()
     return [key_id(bytes(value)) for row in rows for value in row if value is not None]
 
 
@@ -79,7 +80,7 @@ def test_rotation_from_start_to_end(app: Flask, make_petition, use_keys, client)
     use_keys({"k2": K2, "k1": K1})  # the new key first, the old one kept
     result = app.test_cli_runner().invoke(args=["keys", "reencrypt", "--batch-size", "2"])
     assert result.exit_code == 0, result.output
-    assert "re-encrypted 12 values in 4 rows under data key k2" in result.output
+    assert "re-encrypted 16 values in 4 rows under data key k2" in result.output
     db.session.expire_all()
     assert set(stored_key_ids()) == {"k2"}
     again = app.test_cli_runner().invoke(args=["keys", "reencrypt"])
@@ -112,14 +113,14 @@ def test_a_stopped_run_loses_nothing_and_the_next_one_finishes(app: Flask, make_
     assert stopped.exit_code != 0
     db.session.rollback()
     db.session.expire_all()
-    # the first batch (two rows, three values each) was committed; the interrupted one was not
-    assert stored_key_ids() == ["k2"] * 6 + ["k1"] * 9
+    # the first batch (two rows, four values each) was committed; the interrupted one was not
+    assert stored_key_ids() == ["k2"] * 8 + ["k1"] * 12
 
     resumed = app.test_cli_runner().invoke(args=["keys", "reencrypt", "--batch-size", "2"])
     assert resumed.exit_code == 0, resumed.output
-    assert "re-encrypted 9 values in 3 rows under data key k2" in resumed.output
+    assert "re-encrypted 12 values in 3 rows under data key k2" in resumed.output
     db.session.expire_all()
-    assert stored_key_ids() == ["k2"] * 15
+    assert stored_key_ids() == ["k2"] * 20
     use_keys({"k2": K2})
     assert [s.full_name for s in db.session.scalars(select(Signature).order_by(Signature.id))] == [
         f"Person {chr(65 + n)}" for n in range(5)]
@@ -136,6 +137,6 @@ def test_a_value_that_does_not_open_is_reported_and_left(app: Flask, make_petiti
     result = app.test_cli_runner().invoke(args=["keys", "reencrypt"])
     assert result.exit_code == 1
     assert "1 values do not open in their place" in result.output
-    assert "re-encrypted 5 values in 2 rows" in result.output
+    assert "re-encrypted 7 values in 2 rows" in result.output
     assert f"signatures.full_name of row {ids[1]}" in caplog.text
     assert "Person" not in caplog.text

@@ -366,13 +366,15 @@ def confirm(signature_id: int) -> ConfirmOutcome:
 def _leave(signature_id: int, new_state: SignatureState, values: dict[Any, object]) -> bool:
     """Move a signature out of pending or confirmed; a confirmed one leaves the tally. True if it moved."""
     signature = get_signature(signature_id)
-    previous, counted = signature.state, signature.state == SignatureState.CONFIRMED and not signature.suspect
+    previous, suspect = signature.state, signature.suspect
+    counted = previous == SignatureState.CONFIRMED and not suspect
     if previous not in (SignatureState.PENDING, SignatureState.CONFIRMED):
         return False
     petition_id, country = signature.petition_id, signature.country
     result = db.session.execute(
         update(Signature)
-        .where(Signature.id == signature_id, Signature.state == previous)
+        # the flag too: a bulk "clear suspect" meanwhile would change whether it counted
+        .where(Signature.id == signature_id, Signature.state == previous, Signature.suspect == suspect)
         .values({Signature.state: new_state, **values})
         .execution_options(synchronize_session=False)
     )
