@@ -16,7 +16,21 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from advocacy import accounts, api, audit, console, events, i18n, logs, outbox, packets, petitions, signatures, tallies
+from advocacy import (
+    accounts,
+    api,
+    audit,
+    console,
+    dashboard,
+    events,
+    i18n,
+    logs,
+    outbox,
+    packets,
+    petitions,
+    signatures,
+    tallies,
+)
 from advocacy.config import ConfigError, Settings, load_settings
 from advocacy.crypto import Keyring
 from advocacy.extensions import babel, csrf, db, limiter, migrate
@@ -42,6 +56,7 @@ FEATURES: tuple[Callable[[Settings], Feature], ...] = (
     console.feature,
     audit.feature,
     packets.feature,
+    dashboard.feature,
 )
 
 CONTENT_SECURITY_POLICY = "; ".join([
