@@ -49,5 +49,9 @@ class RollupProgress(db.Model):  # type: ignore[name-defined]
     counted_to: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+_signatures = Signature.__table__
 # the incremental rollup finds recent confirmations without reading the whole table
-Index("ix_signatures_confirmed_at", Signature.__table__.c.confirmed_at)
+Index("ix_signatures_confirmed_at", _signatures.c.confirmed_at)
+# the snapshot counts states from (petition_id, state, country) alone, and the few suspect ones from this
+Index("ix_signatures_petition_suspect", _signatures.c.petition_id, _signatures.c.state,
+      postgresql_where=_signatures.c.suspect, sqlite_where=_signatures.c.suspect)

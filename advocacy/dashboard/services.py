@@ -91,17 +91,22 @@ def refresh(now: datetime | None = None) -> int:
 def _snapshot(touched: Iterable[int], now: datetime, *, everything: bool) -> None:
     """Count by state the petitions with new signatures and the open ones (withdrawals, invalidations and
     cleared suspicions happen to old signatures of live petitions)."""
-    query = select(Signature.petition_id, Signature.state, Signature.suspect, func.count())
+    # two counts the indexes answer: every signature by state, then the suspect ones (a partial index)
+    by_state = select(Signature.petition_id, Signature.state, func.count())
+    held = select(Signature.petition_id, Signature.state, func.count()).where(
+        Signature.suspect, Signature.state.in_((SignatureState.PENDING, SignatureState.CONFIRMED)))
     if not everything:
         live = select(Petition.id).where(Petition.status == PetitionStatus.OPEN)
-        query = query.where(or_(Signature.petition_id.in_(list(touched)), Signature.petition_id.in_(live)))
-    rows = db.session.execute(query.group_by(Signature.petition_id, Signature.state, Signature.suspect)).all()
+        chosen = or_(Signature.petition_id.in_(list(touched)), Signature.petition_id.in_(live))
+        by_state, held = by_state.where(chosen), held.where(chosen)
     counts: dict[int, dict[str, int]] = {}
-    for pid, state, suspect, n in rows:
+    for pid, state, n in db.session.execute(by_state.group_by(Signature.petition_id, Signature.state)).all():
         cell = counts.setdefault(pid, dict.fromkeys(("pending", "confirmed", "withdrawn", "invalidated",
                                                      "suspect"), 0))
-        live_state = state in (SignatureState.PENDING, SignatureState.CONFIRMED)
-        cell["suspect" if suspect and live_state else SignatureState(state).value] += int(n)
+        cell[SignatureState(state).value] += int(n)
+    for pid, state, n in db.session.execute(held.group_by(Signature.petition_id, Signature.state)).all():
+        counts[pid][SignatureState(state).value] -= int(n)
+        counts[pid]["suspect"] += int(n)
     if not counts:
         return
     values = [{"petition_id": pid, **cell, "taken_at": now} for pid, cell in counts.items()]

@@ -1,6 +1,6 @@
 """Dashboard (issue 9): signatures per petition and hour (dashboard_hours), each petition's counts by state
-(dashboard_snapshots), how far the rollup got (dashboard_progress), and an index on signatures.confirmed_at
-for the rollup's incremental runs.
+(dashboard_snapshots), how far the rollup got (dashboard_progress), and two indexes on signatures for the job
+(confirmed_at; petition and state of the suspect ones).
 
 Revision ID: 9d1a5b7c3e21
 Revises: e3a992e0f944
@@ -45,10 +45,13 @@ def upgrade():
     )
     with op.batch_alter_table('signatures', schema=None) as batch_op:
         batch_op.create_index('ix_signatures_confirmed_at', ['confirmed_at'], unique=False)
+        batch_op.create_index('ix_signatures_petition_suspect', ['petition_id', 'state'], unique=False,
+                              postgresql_where=sa.text('suspect'), sqlite_where=sa.text('suspect'))
 
 
 def downgrade():
     with op.batch_alter_table('signatures', schema=None) as batch_op:
+        batch_op.drop_index('ix_signatures_petition_suspect')
         batch_op.drop_index('ix_signatures_confirmed_at')
     op.drop_table('dashboard_progress')
     op.drop_table('dashboard_snapshots')
