@@ -21,6 +21,7 @@ from advocacy import (
     api,
     audit,
     console,
+    dashboard,
     events,
     fraud,
     i18n,
@@ -59,6 +60,7 @@ FEATURES: tuple[Callable[[Settings], Feature], ...] = (
     fraud.feature,
     packets.feature,
     updates.feature,
+    dashboard.feature,
 )
 
 CONTENT_SECURITY_POLICY = "; ".join([
