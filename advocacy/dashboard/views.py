@@ -14,6 +14,8 @@ from advocacy.cache import TTLCache
 from advocacy.console.views import petition_or_404
 from advocacy.dashboard import charts, services
 from advocacy.i18n import collation_key, country_name, current_locale
+from advocacy.packets import delivery
+from advocacy.packets import services as packets
 from advocacy.petitions import services as petitions
 from advocacy.petitions.models import Petition
 from advocacy.petitions.services import PetitionNotFound
@@ -65,6 +67,7 @@ def petition_dashboard(petition_id: int) -> str:
         hour_label=lambda moment: charts.hour_label(moment, locale),
         day_label=lambda day: charts.day_label(day, locale),
         percent=lambda share: format_percent(share, "#,##0.0%"),
+        deliveries=delivery.deliveries_of_petition(petition.id), responses=packets.responses(petition.id),
     )
 
 

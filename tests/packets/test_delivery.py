@@ -101,6 +101,9 @@ def test_a_failing_receiver_is_retried_recorded_and_finally_reported_to_organise
     assert "could not be delivered" in alerts[0].text
     page = client.get(f"/console/petitions/{petition.id}/packets").get_data(as_text=True)
     assert "Deliveries that failed" in page
+    dashboard = client.get(f"/console/petitions/{petition.id}/dashboard").get_data(as_text=True)
+    assert "Deliveries that failed" in dashboard
+    assert "HTTP 500" in dashboard
 
 
 def petitions_packet(petition: Any) -> Packet:

@@ -153,14 +153,16 @@ def test_the_liaison_marks_it_received_and_publishes_a_response_shown_on_the_pet
     assert api["responses"][0]["text"].startswith("Комітет")
 
 
-def test_a_build_runs_once_and_gives_the_bytes_a_direct_build_gives(app, ctx, signed):
+def test_a_build_runs_once_and_gives_the_bytes_a_direct_build_gives(app, ctx, signed, drain):
     from advocacy.packets import build
 
     packet = services.request_packet(signed["petition"], signed["target"], actor=SYSTEM)
     again = services.request_packet(signed["petition"], signed["target"], actor=SYSTEM, cutoff=packet.cutoff)
     assert again.id == packet.id
     db.session.commit()
-    assert services.build_stored(packet.id) is True
+    drain()  # the worker builds it
+    db.session.expire_all()
+    assert db.session.get(Packet, packet.id).status == PacketStatus.READY
     assert services.build_stored(packet.id) is False  # a second delivery of the job finds it built
     db.session.commit()
     stored = b"".join(services._chunks(packet.id))
@@ -186,11 +188,11 @@ def test_a_long_build_keeps_its_lease_and_a_stranger_cannot_take_it(app, ctx):
     assert row.lease_owner == "message-a"
 
 
-def test_packet_files_are_deleted_after_the_retention_period_and_the_counts_stay(app, ctx, signed):
+def test_packet_files_are_deleted_after_the_retention_period_and_the_counts_stay(app, ctx, signed, drain):
     packet = services.request_packet(signed["petition"], signed["target"], actor=SYSTEM)
     db.session.commit()
-    services.build_stored(packet.id)
-    db.session.commit()
+    drain()  # the worker builds it
+    db.session.expire_all()
     assert services.expire_packet_files(utcnow()) == 0
     assert services.expire_packet_files(utcnow() + timedelta(days=89)) == 0  # 90 days by default
     assert services.expire_packet_files(utcnow() + timedelta(days=91)) == 1
@@ -203,7 +205,7 @@ def test_packet_files_are_deleted_after_the_retention_period_and_the_counts_stay
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) >= 1
 
 
-def test_the_organisers_period_counts_from_the_last_delivery(app, ctx, signed):
+def test_the_organisers_period_counts_from_the_last_delivery(app, ctx, signed, drain):
     from advocacy.packets.models import Delivery, DeliveryChannelUsed, DeliveryStatus
 
     services.set_packet_retention(signed["petition"], 10, actor=SYSTEM)
@@ -211,7 +213,7 @@ def test_the_organisers_period_counts_from_the_last_delivery(app, ctx, signed):
         services.set_packet_retention(signed["petition"], 0, actor=SYSTEM)
     packet = services.request_packet(signed["petition"], signed["target"], actor=SYSTEM)
     db.session.commit()
-    services.build_stored(packet.id)
+    drain()  # the worker builds it
     db.session.add(Delivery(packet_id=packet.id, channel=DeliveryChannelUsed.EMAIL, webhook_id="msg_x",
                             status=DeliveryStatus.DELIVERED, delivered_at=utcnow() + timedelta(days=5)))
     db.session.commit()
