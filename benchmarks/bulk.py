@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from packets import database
-from run import BIN, machine
+from run import BIN, machine, server_secrets
 
 PETITION = "free-ukrainian-civilians"
 
@@ -116,14 +115,10 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ADVOCACY_")}
         env.update({"ADVOCACY_INSTANCE_PATH": str(Path(folder) / "instance"), "PYTHONUNBUFFERED": "1"})
         if database_url:
-            import base64
             env.update({
                 "ADVOCACY_DATABASE_URL": database_url,
                 "ADVOCACY_SMTP_URL": "smtp://127.0.0.1:1",  # nothing is mailed here
-                "ADVOCACY_SECRET_KEY": secrets.token_urlsafe(48),
-                "ADVOCACY_DATA_KEYS": f"b1:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}",
-                "ADVOCACY_BLIND_INDEX_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-                "ADVOCACY_PACKET_SIGNING_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+                **server_secrets(),
             })
         advocacy = str(BIN / "advocacy")
         for step in (["db", "upgrade"], ["demo"]):

@@ -17,11 +17,9 @@ temporary instance), loads the demo and fills one petition through benchmarks/fi
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import json
 import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -33,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import BIN, machine, postgres_database
+from run import BIN, machine, postgres_database, server_secrets
 
 PETITION = "free-ukrainian-civilians"
 REPEAT = 15
@@ -142,10 +140,7 @@ def main() -> None:
             env.update({
                 "ADVOCACY_DATABASE_URL": database_url,
                 "ADVOCACY_SMTP_URL": "smtp://127.0.0.1:1",  # nothing is mailed here
-                "ADVOCACY_SECRET_KEY": secrets.token_urlsafe(48),
-                "ADVOCACY_DATA_KEYS": f"b1:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}",
-                "ADVOCACY_BLIND_INDEX_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-                "ADVOCACY_PACKET_SIGNING_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+                **server_secrets(),
             })
         advocacy = str(BIN / "advocacy")
         for step in (["db", "upgrade"], ["demo"]):

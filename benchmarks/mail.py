@@ -14,10 +14,8 @@ the same actor as in production (templates, sealed values opened, outbox claimed
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
-import secrets
 import sys
 import tempfile
 import time
@@ -26,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import BIN, Processes, Sink, flush_redis, machine, postgres_database, run_checked
+from run import BIN, Processes, Sink, flush_redis, machine, postgres_database, run_checked, server_secrets
 
 PETITION = "free-ukrainian-civilians"
 
@@ -75,10 +73,7 @@ def main() -> None:
                 "ADVOCACY_DATABASE_URL": database_url,
                 "ADVOCACY_BROKER_URL": args.redis_url,
                 "ADVOCACY_SMTP_URL": f"smtp://127.0.0.1:{sink.port}?reuse={args.reuse}",
-                "ADVOCACY_SECRET_KEY": secrets.token_urlsafe(48),
-                "ADVOCACY_DATA_KEYS": f"b1:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}",
-                "ADVOCACY_BLIND_INDEX_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-                "ADVOCACY_PACKET_SIGNING_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+                **server_secrets(),
             })
             flush_redis(args.redis_url)
             advocacy = str(BIN / "advocacy")

@@ -13,11 +13,9 @@ Target (issue 10): under 2 minutes and under 200 MB for a million signatures on 
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import json
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -29,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import BIN, machine, postgres_database
+from run import BIN, machine, postgres_database, server_secrets
 
 PETITION, TARGET = "free-ukrainian-civilians", "un-hrc"
 
@@ -77,10 +75,7 @@ def main() -> None:
             env.update({
                 "ADVOCACY_DATABASE_URL": database_url,
                 "ADVOCACY_SMTP_URL": "smtp://127.0.0.1:1",  # nothing is mailed here
-                "ADVOCACY_SECRET_KEY": secrets.token_urlsafe(48),
-                "ADVOCACY_DATA_KEYS": f"b1:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}",
-                "ADVOCACY_BLIND_INDEX_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-                "ADVOCACY_PACKET_SIGNING_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+                **server_secrets(),
             })
         advocacy = str(BIN / "advocacy")
         for step in (["db", "upgrade"], ["demo"]):

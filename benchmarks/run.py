@@ -557,6 +557,15 @@ def postgres_database(base_url: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def server_secrets() -> dict[str, str]:
+    """Fresh keys for a run outside the embedded mode, the same in every process of the run."""
+    def key() -> str:
+        return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+    return {"ADVOCACY_SECRET_KEY": secrets.token_urlsafe(48), "ADVOCACY_DATA_KEYS": f"b1:{key()}",
+            "ADVOCACY_BLIND_INDEX_KEY": key(), "ADVOCACY_PACKET_SIGNING_KEY": key()}
+
+
 def flush_redis(url: str) -> None:
     import redis
 
@@ -611,10 +620,7 @@ def benchmark(args: argparse.Namespace, workdir: Path, processes: Processes,
         env["ADVOCACY_DATABASE_URL"] = database_url
         # outside the embedded mode the app takes its keys from the environment, the same in every process
         env.update({
-            "ADVOCACY_SECRET_KEY": secrets.token_urlsafe(48),
-            "ADVOCACY_DATA_KEYS": f"b1:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}",
-            "ADVOCACY_BLIND_INDEX_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-            "ADVOCACY_PACKET_SIGNING_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+            **server_secrets(),
         })
     if args.mode == "postgres":
         env["ADVOCACY_BROKER_URL"] = args.redis_url

@@ -16,9 +16,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from advocacy.accounts.roles import Forbidden
 from advocacy.accounts.sessions import acting, console_required
 from advocacy.console.forms import ActionForm, RejectForm
+from advocacy.console.views import petition_or_404
 from advocacy.crypto import TokenInvalid, read_token
 from advocacy.extensions import csrf, db
 from advocacy.i18n import SUPPORTED_LOCALES
@@ -75,15 +75,6 @@ def unsubscribe(token: str) -> tuple[str, int] | str:
 
 # --- console -------------------------------------------------------------------------------------------------
 
-def _petition(petition_id: int) -> Petition:
-    petition = db.session.get(Petition, petition_id)
-    if petition is None:
-        abort(404)
-    if not acting().can_organise(petition.campaign_id):
-        raise Forbidden()
-    return petition
-
-
 def _update(petition: Petition, update_id: int) -> Update:
     try:
         found = services.get_update(update_id, actor=acting())
@@ -101,7 +92,7 @@ def _see(endpoint: str, **values: Any) -> Response:
 @console_bp.get("/")
 @console_required
 def index(petition_id: int) -> str:
-    petition = _petition(petition_id)
+    petition = petition_or_404(petition_id)
     found = services.updates_of(petition.id, actor=acting())
     form = MilestoneForm(enabled=petition.milestone_emails)
     return render_template("updates/index.html", petition=petition, updates=found, form=form,
@@ -112,7 +103,7 @@ def index(petition_id: int) -> str:
 @console_bp.post("/milestones")
 @console_required
 def milestones(petition_id: int) -> Response:
-    petition = _petition(petition_id)
+    petition = petition_or_404(petition_id)
     form = MilestoneForm()
     if form.validate_on_submit():
         services.set_milestone_emails(petition.id, actor=acting(), enabled=bool(form.enabled.data))
@@ -185,13 +176,13 @@ def _render_editor(form: UpdateForm, petition: Petition, found: Update | None, l
 @console_bp.route("/new", methods=["GET", "POST"])
 @console_required
 def new(petition_id: int) -> tuple[str, int] | Response:
-    return _editor(_petition(petition_id), None)
+    return _editor(petition_or_404(petition_id), None)
 
 
 @console_bp.route("/<int:update_id>/edit", methods=["GET", "POST"])
 @console_required
 def edit(petition_id: int, update_id: int) -> tuple[str, int] | Response:
-    petition = _petition(petition_id)
+    petition = petition_or_404(petition_id)
     return _editor(petition, _update(petition, update_id))
 
 
@@ -213,7 +204,7 @@ def _render_show(petition: Petition, found: Update, reject_form: RejectForm | No
 @console_bp.get("/<int:update_id>")
 @console_required
 def show(petition_id: int, update_id: int) -> tuple[str, int]:
-    petition = _petition(petition_id)
+    petition = petition_or_404(petition_id)
     return _render_show(petition, _update(petition, update_id))
 
 
@@ -222,7 +213,7 @@ def show(petition_id: int, update_id: int) -> tuple[str, int]:
 def email_html(petition_id: int, update_id: int) -> str:
     """The email's HTML in ``?locale=`` as a page of its own, exactly as it is sent (with a dummy unsubscribe
     link)."""
-    petition = _petition(petition_id)
+    petition = petition_or_404(petition_id)
     found = _update(petition, update_id)
     locale = request.args.get("locale", "")
     if locale not in SUPPORTED_LOCALES or (found.kind == UpdateKind.MANUAL and locale not in found.subject):
@@ -231,7 +222,7 @@ def email_html(petition_id: int, update_id: int) -> str:
 
 
 def _step(petition_id: int, update_id: int, call: Callable[[Update, ActionForm], Any], done: str) -> Response:
-    petition = _petition(petition_id)
+    petition = petition_or_404(petition_id)
     found = _update(petition, update_id)
     form = ActionForm()
     if not form.validate_on_submit():
@@ -273,7 +264,7 @@ def approve(petition_id: int, update_id: int) -> Response:
 @console_bp.post("/<int:update_id>/reject")
 @console_required
 def reject(petition_id: int, update_id: int) -> tuple[str, int] | Response:
-    petition = _petition(petition_id)
+    petition = petition_or_404(petition_id)
     found = _update(petition, update_id)
     form = RejectForm()
     if form.validate_on_submit():
