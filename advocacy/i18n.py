@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 import pycountry
@@ -9,11 +10,18 @@ from babel import Locale
 from flask import Flask, Response, current_app, has_request_context, request
 from flask_babel import get_locale, refresh
 
-SUPPORTED_LOCALES = ("en", "uk", "ru")
+SUPPORTED_LOCALES = ("en", "uk", "ru", "de", "fr", "pl")
 DEFAULT_LOCALE = "en"
 LOCALE_COOKIE = "lang"
-# Each language names itself in the switcher.
-LANGUAGE_NAMES = {"en": "English", "uk": "Українська", "ru": "Русский"}
+
+
+def _own_name(code: str) -> str:
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
+
+
+# Each language names itself in the switcher, as CLDR spells it ("Deutsch", "Українська").
+LANGUAGE_NAMES = {code: _own_name(code) for code in SUPPORTED_LOCALES}
 
 
 def normalize_locale(value: str | None) -> str | None:
@@ -30,7 +38,13 @@ def select_locale() -> str:
     explicit = normalize_locale(request.args.get("lang")) or normalize_locale(request.cookies.get(LOCALE_COOKIE))
     if explicit:
         return explicit
-    return request.accept_languages.best_match(SUPPORTED_LOCALES) or DEFAULT_LOCALE
+    # in the browser's order of preference; a regional tag (pl-PL) chooses its language even when a language
+    # the reader likes less (en;q=0.5) is offered exactly
+    for value, _quality in request.accept_languages:
+        chosen = normalize_locale(value)
+        if chosen:
+            return chosen
+    return DEFAULT_LOCALE
 
 
 def current_locale() -> str:
@@ -52,18 +66,29 @@ def countries(locale: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(pairs, key=lambda pair: collation_key(pair[1], locale)))
 
 
-# Cyrillic letters such as і, ї, є and ё sit outside alphabetical order in Unicode; sort by the alphabet.
+# Letters such as і, ї, є, ё (Cyrillic) or ą, ł, ś (Polish) sit outside alphabetical order in Unicode, and
+# these alphabets give them a place of their own: sort by the alphabet. In the other languages an accented
+# letter sorts with its base letter (Österreich with O, Émirats with E).
 _ALPHABETS = {
     "uk": "абвгґдеєжзиіїйклмнопрстуфхцчшщьюя",
     "ru": "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+    "pl": "aąbcćdeęfghijklłmnńoópqrsśtuvwxyzźż",
 }
+
+
+def _without_accents(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
 
 
 def collation_key(text: str, locale: str) -> tuple[int, ...]:
     alphabet = _ALPHABETS.get(locale, "")
     # apostrophes (Вʼєтнам) and hyphens do not take part in alphabetical order
     folded = "".join(ch for ch in text.casefold() if ch not in "'ʼ’-")
-    return tuple(0x10000 + alphabet.index(ch) if ch in alphabet else ord(ch) for ch in folded)
+    if not alphabet:
+        return tuple(ord(ch) for ch in _without_accents(folded))
+    return tuple(0x10000 + alphabet.index(ch) if ch in alphabet
+                 else 0x10000 + alphabet.index(_without_accents(ch)) if _without_accents(ch) in alphabet
+                 else ord(ch) for ch in folded)
 
 
 def is_country(code: str | None) -> bool:
@@ -85,6 +110,12 @@ def localized(values: dict[str, str] | None, locale: str | None = None) -> str:
         return ""
     locale = locale or current_locale()
     return values.get(locale) or values.get(DEFAULT_LOCALE) or next(iter(values.values()))
+
+
+def text_locales(values: dict[str, str] | None) -> tuple[str, ...]:
+    """The supported locales a text is written in, in the switcher's order: a page made of that text is
+    available in these languages (and only these are offered by the switcher)."""
+    return tuple(code for code in SUPPORTED_LOCALES if values and (values.get(code) or "").strip())
 
 
 def init_app(app: Flask) -> None:

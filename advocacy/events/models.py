@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from advocacy.dbtypes import UTCDateTime, utcnow
 from advocacy.extensions import db
-from advocacy.i18n import localized
+from advocacy.i18n import localized, text_locales
 from advocacy.petitions.models import Campaign, Petition
 
 
@@ -87,6 +87,10 @@ class Event(db.Model):  # type: ignore[name-defined]
 
     def display_description(self, locale: str | None = None) -> str:
         return localized(self.description, locale)
+
+    def locales(self) -> tuple[str, ...]:
+        """The languages the event is described in: its page is offered in these."""
+        return text_locales(self.title)
 
     @property
     def public_petitions(self) -> list[Petition]:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from advocacy.dbtypes import UTCDateTime, utcnow
 from advocacy.extensions import db
-from advocacy.i18n import localized
+from advocacy.i18n import localized, text_locales
 
 
 class Campaign(db.Model):  # type: ignore[name-defined]
@@ -150,6 +150,10 @@ class Petition(db.Model):  # type: ignore[name-defined]
 
     def display_title(self, locale: str | None = None) -> str:
         return localized(self.title, locale)
+
+    def locales(self) -> tuple[str, ...]:
+        """The languages the petition is written in: its page is offered in these."""
+        return text_locales(self.title)
 
     @property
     def is_public(self) -> bool:
