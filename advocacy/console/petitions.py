@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from babel.languages import get_official_languages
 from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -38,8 +39,12 @@ EDITABLE = (PetitionStatus.DRAFT, PetitionStatus.REJECTED)
 
 
 def form_locales(campaign: Campaign, petition: Petition | None = None) -> list[str]:
-    """The languages to write in: the campaign's (those the site speaks), and any the petition already has."""
+    """The languages to write in: the campaign's (those the site speaks), any the petition already has, and
+    for a country petition its country's official languages (CLDR) that the site speaks: a petition to the
+    Bundestag is written in German too."""
     wanted = set(campaign.languages or []) | set(petition.title if petition else [])
+    if petition is not None and petition.country:
+        wanted |= set(get_official_languages(petition.country, de_facto=True))
     locales = [locale for locale in SUPPORTED_LOCALES if locale in wanted]
     return locales or list(SUPPORTED_LOCALES)
 

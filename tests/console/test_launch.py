@@ -114,3 +114,29 @@ def test_organiser_of_another_campaign_cannot_launch(client: FlaskClient, login_
     assert client.get(f"/console/petitions/{parent.id}/launch").status_code == 403
     assert post(client, f"/console/petitions/{parent.id}/launch", {"countries": ["UA"]}).status_code == 403
     assert db.session.scalar(db.select(Petition).where(Petition.parent_id == parent.id)) is None
+
+
+def test_a_country_petition_is_written_in_its_countrys_language(client: FlaskClient, login_as: Any,
+                                                                 make_petition: Any, parliaments: list[Any]) -> None:
+    """The campaign writes in en, uk and ru (CLDR names German as Germany's official language): its petition
+    to the Bundestag also gets German text fields, and the German text is kept."""
+    from tests.console.helpers import hidden
+
+    parent = make_petition()
+    login_as(client, organiser_of=[parent.campaign_id])
+    post(client, f"/console/petitions/{parent.id}/launch", {"countries": ["DE"]})
+    child = db.session.scalar(db.select(Petition).where(Petition.parent_id == parent.id))
+    assert child is not None
+    assert "de" not in child.title
+    edit = text(client.get(f"/console/petitions/{child.id}/edit"))
+    assert 'name="title_de"' in edit
+    assert 'name="title_pl"' not in edit  # Poland's language is not Germany's
+    values = {"slug": child.slug, "title_en": child.title["en"], "title_de": "Lasst alle frei",
+              "summary_de": "Jeden Gefangenen freilassen.", "body_en": "Text.", "body_de": "Der Text.",
+              "targets": [str(target.id) for target in child.targets], "closes_on": "", "goal": "300",
+              "country_goals": "", "retention_days": "90", "version": hidden(edit, "version")}
+    saved = post(client, f"/console/petitions/{child.id}/edit", values)
+    assert saved.status_code == 303, text(saved)
+    db.session.expire_all()
+    assert child.title["de"] == "Lasst alle frei"
+    assert child.body["de"] == "Der Text."
