@@ -27,12 +27,15 @@ CAMPAIGN: dict[str, Any] = {
     "website": "https://people1st.online",
     "name": {"en": "People First", "uk": "Люди передусім", "ru": "Люди прежде всего"},
     "description": {
-        "en": "No deals about land until lives are saved. A campaign of Ukraine's Center for Civil Liberties "
-              "and Memorial with more than forty partner organisations on five continents.",
-        "uk": "Жодних домовленостей про землю, доки не врятовані життя. Кампанія Центру громадянських свобод "
-              "і «Меморіалу» разом із понад сорока партнерськими організаціями на пʼяти континентах.",
-        "ru": "Никаких сделок о земле, пока не спасены жизни. Кампания Центра гражданских свобод и "
-              "«Мемориала» вместе с более чем сорока партнёрскими организациями на пяти континентах.",
+        "en": "No deals about land until lives are saved. A campaign launched by Ukraine’s Center for Civil "
+              "Liberties and the Memorial Human Rights Defence Centre with more than forty partner "
+              "organisations on five continents, among them the Kharkiv Human Rights Protection Group.",
+        "uk": "Жодних домовленостей про землю, доки не врятовані життя. Кампанію започаткували Центр "
+              "громадянських свобод і Правозахисний центр «Меморіал» разом із понад сорока партнерськими "
+              "організаціями на п’яти континентах; серед них — Харківська правозахисна група.",
+        "ru": "Никаких сделок о земле, пока не спасены жизни. Кампанию начали Центр гражданских свобод и "
+              "Правозащитный центр «Мемориал» вместе с более чем сорока партнёрскими организациями на пяти "
+              "континентах; среди них — Харьковская правозащитная группа.",
     },
 }
 
@@ -47,37 +50,47 @@ TARGETS = [
      {"en": "UK House of Commons", "uk": "Палата громад Великої Британії", "ru": "Палата общин Великобритании"}),
     ("european-parliament", None, ["en", "de", "fr", "pl"], "https://www.europarl.europa.eu",
      {"en": "European Parliament", "uk": "Європейський парламент", "ru": "Европейский парламент"}),
+    # in Russian always the full name: "СПЧ" reads as the Russian president's human-rights council
     ("un-hrc", None, ["en", "fr", "ru"], "https://www.ohchr.org/en/hr-bodies/hrc",
      {"en": "UN Human Rights Council", "uk": "Рада ООН з прав людини", "ru": "Совет ООН по правам человека"}),
 ]
 
+# The terms are those of the partner organisations: civilians "unlawfully held by Russia" (never "in custody"),
+# children "forcibly transferred", "closed-type institutions", prisoners of war released "after the cessation
+# of active hostilities" (the Third Geneva Convention, Article 118), sentences "by Russian courts, including
+# occupation courts", and torture attributed to whoever commits it.
 PETITIONS: list[dict[str, Any]] = [
     {
         "slug": "free-ukrainian-civilians",
         "targets": ["bundestag", "sejm", "assemblee-nationale", "house-of-commons", "european-parliament", "un-hrc"],
         "goal": 50000, "country_goals": {"UA": 15000, "PL": 8000, "DE": 8000, "GB": 5000, "FR": 5000},
         "signatures": 1400,
-        "title": {"en": "Free all Ukrainian civilians held by Russia",
-                  "uk": "Звільніть усіх українських цивільних, яких утримує Росія",
-                  "ru": "Освободите всех украинских гражданских, удерживаемых Россией"},
-        "summary": {"en": "Release every civilian without conditions, including those sentenced by occupation courts.",
-                    "uk": "Звільнити кожного цивільного без умов, зокрема засуджених окупаційними судами.",
-                    "ru": "Освободить каждого гражданского без условий, в том числе осуждённых оккупационными судами."},
+        "title": {"en": "Free all Ukrainian civilians unlawfully held by Russia",
+                  "uk": "Звільніть усіх українських цивільних, яких незаконно утримує Росія",
+                  "ru": "Освободите всех украинских гражданских, незаконно удерживаемых Россией"},
+        "summary": {"en": "Release every civilian without conditions, including those sentenced by Russian courts, "
+                          "including occupation courts.",
+                    "uk": "Звільнити кожного цивільного без умов, зокрема засуджених російськими судами, "
+                          "включно з окупаційними.",
+                    "ru": "Освободить каждого гражданского без условий, в том числе осуждённых российскими "
+                          "судами, включая оккупационные."},
         "body": {
-            "en": "Thousands of Ukrainian civilians are held in Russian custody: journalists, volunteers, local "
+            "en": "Thousands of Ukrainian civilians are unlawfully held by Russia: journalists, volunteers, local "
                   "officials, people taken from their homes in occupied towns. Many have been sentenced by "
-                  "occupation courts after trials that meet no standard of justice.\n\n"
+                  "Russian courts, including occupation courts, after trials that meet no standard of justice.\n\n"
                   "We ask you to make their unconditional release and safe return home a condition of every "
                   "negotiation to end the war. People first: no deals about land until lives are saved.",
-            "uk": "Тисячі українських цивільних перебувають під вартою в Росії: журналісти, волонтери, місцеві "
-                  "посадовці, люди, яких забрали з домівок в окупованих містах. Багатьох засудили окупаційні "
-                  "суди після процесів, що не відповідають жодним стандартам правосуддя.\n\n"
+            "uk": "Тисячі українських цивільних незаконно утримує Росія: журналістів, волонтерів, місцевих "
+                  "посадовців, людей, яких забрали з домівок в окупованих містах. Багатьох засудили російські "
+                  "суди, зокрема окупаційні, після процесів, що не відповідають жодним стандартам "
+                  "правосуддя.\n\n"
                   "Просимо вас зробити їхнє беззастережне звільнення та безпечне повернення додому умовою "
                   "будь-яких переговорів про завершення війни. Люди передусім: жодних домовленостей про землю, "
                   "доки не врятовані життя.",
-            "ru": "Тысячи украинских гражданских находятся под стражей в России: журналисты, волонтёры, местные "
-                  "чиновники, люди, которых забрали из домов в оккупированных городах. Многих осудили "
-                  "оккупационные суды после процессов, не отвечающих никаким стандартам правосудия.\n\n"
+            "ru": "Тысячи украинских гражданских незаконно удерживает Россия: журналистов, волонтёров, местных "
+                  "чиновников, людей, которых забрали из домов в оккупированных городах. Многих осудили "
+                  "российские суды, в том числе оккупационные, после процессов, не отвечающих никаким "
+                  "стандартам правосудия.\n\n"
                   "Просим вас сделать их безусловное освобождение и безопасное возвращение домой условием "
                   "любых переговоров об окончании войны. Люди прежде всего: никаких сделок о земле, пока не "
                   "спасены жизни.",
@@ -88,24 +101,26 @@ PETITIONS: list[dict[str, Any]] = [
         "targets": ["bundestag", "sejm", "assemblee-nationale", "house-of-commons", "european-parliament", "un-hrc"],
         "goal": 40000, "country_goals": {"UA": 12000, "PL": 6000, "DE": 6000},
         "signatures": 1100,
-        "title": {"en": "Bring every deported child home",
-                  "uk": "Поверніть додому кожну депортовану дитину",
-                  "ru": "Верните домой каждого депортированного ребёнка"},
-        "summary": {"en": "Return every child transferred or deported to Russia or to occupied territory.",
-                    "uk": "Повернути кожну дитину, переміщену чи депортовану до Росії або на окуповану територію.",
-                    "ru": "Вернуть каждого ребёнка, перемещённого или депортированного в Россию или на "
-                          "оккупированную территорию."},
+        "title": {"en": "Bring home every deported or forcibly transferred child",
+                  "uk": "Поверніть додому кожну депортовану чи примусово переміщену дитину",
+                  "ru": "Верните домой каждого депортированного или принудительно перемещённого ребёнка"},
+        "summary": {"en": "Return every child deported or forcibly transferred to Russia or to occupied territory.",
+                    "uk": "Повернути кожну дитину, депортовану або примусово переміщену до Росії чи на "
+                          "окуповану територію.",
+                    "ru": "Вернуть каждого ребёнка, депортированного или принудительно перемещённого в Россию "
+                          "или на оккупированную территорию."},
         "body": {
-            "en": "Ukraine's government counts at least 19,000 children deported or forcibly transferred. Some "
-                  "have been given new names, new families and Russian passports.\n\n"
+            "en": "Ukraine’s government counts at least 19,000 children deported or forcibly transferred by Russia. "
+                  "Some have been given new names, new families and Russian passports.\n\n"
                   "We ask you to insist that every one of them is identified and returned to their families, "
                   "with international organisations given the access this requires.",
-            "uk": "Уряд України налічує щонайменше 19 000 дітей, депортованих або примусово переміщених. Деяким "
-                  "змінили імена, дали нові родини й російські паспорти.\n\n"
+            "uk": "Уряд України налічує щонайменше 19 000 дітей, яких Росія депортувала або примусово "
+                  "перемістила. Деяким змінили імена, дали нові родини й російські паспорти.\n\n"
                   "Просимо вас наполягати, щоб кожну з них було встановлено й повернуто до родини, а "
                   "міжнародні організації отримали потрібний для цього доступ.",
-            "ru": "Правительство Украины насчитывает не менее 19 000 детей, депортированных или принудительно "
-                  "перемещённых. Некоторым сменили имена, дали новые семьи и российские паспорта.\n\n"
+            "ru": "Правительство Украины насчитывает не менее 19 000 детей, которых Россия депортировала или "
+                  "принудительно переместила. Некоторым сменили имена, дали новые семьи и российские "
+                  "паспорта.\n\n"
                   "Просим вас настаивать, чтобы каждый из них был установлен и возвращён в семью, а "
                   "международные организации получили необходимый для этого доступ.",
         },
@@ -115,21 +130,27 @@ PETITIONS: list[dict[str, Any]] = [
         "targets": ["european-parliament", "un-hrc", "bundestag"],
         "goal": 20000, "country_goals": {},
         "signatures": 520,
-        "title": {"en": "Return deported prisoners and residents of closed institutions",
-                  "uk": "Поверніть депортованих увʼязнених і мешканців закритих закладів",
-                  "ru": "Верните депортированных заключённых и жителей закрытых учреждений"},
-        "summary": {"en": "Bring back prisoners and people from care homes and psychiatric hospitals who were taken to Russia.",
-                    "uk": "Повернути увʼязнених і людей з інтернатів та психіатричних лікарень, вивезених до Росії.",
-                    "ru": "Вернуть заключённых и людей из интернатов и психиатрических больниц, вывезенных в Россию."},
+        "title": {"en": "Return deported prisoners and residents of closed-type institutions",
+                  "uk": "Поверніть депортованих ув’язнених і мешканців закладів закритого типу",
+                  "ru": "Верните депортированных заключённых и жителей учреждений закрытого типа"},
+        "summary": {"en": "Bring back prisoners and residents of closed-type institutions (care homes, psychiatric "
+                          "hospitals) whom Russia took from occupied territory.",
+                    "uk": "Повернути ув’язнених і мешканців закладів закритого типу (інтернатів, психіатричних "
+                          "лікарень), яких Росія вивезла з окупованої території.",
+                    "ru": "Вернуть заключённых и жителей учреждений закрытого типа (интернатов, психиатрических "
+                          "больниц), которых Россия вывезла с оккупированной территории."},
         "body": {
-            "en": "When Russian forces took Ukrainian towns, they moved whole prisons, care homes and psychiatric "
-                  "hospitals into Russia. These people cannot speak for themselves and are easily forgotten.\n\n"
+            "en": "When Russian forces took Ukrainian towns, they moved whole prisons and closed-type "
+                  "institutions, care homes and psychiatric hospitals, into Russia. These people cannot speak "
+                  "for themselves and are easily forgotten.\n\n"
                   "We ask you to demand their return and to include them by name in every exchange.",
-            "uk": "Захопивши українські міста, російські сили вивезли до Росії цілі вʼязниці, інтернати та "
-                  "психіатричні лікарні. Ці люди не можуть говорити за себе, і про них легко забути.\n\n"
+            "uk": "Захопивши українські міста, російські сили вивезли до Росії цілі в’язниці та заклади "
+                  "закритого типу: інтернати й психіатричні лікарні. Ці люди не можуть говорити за себе, і про "
+                  "них легко забути.\n\n"
                   "Просимо вас вимагати їхнього повернення й поіменно включати їх до кожного обміну.",
-            "ru": "Захватив украинские города, российские силы вывезли в Россию целые тюрьмы, интернаты и "
-                  "психиатрические больницы. Эти люди не могут говорить за себя, и о них легко забыть.\n\n"
+            "ru": "Захватив украинские города, российские силы вывезли в Россию целые тюрьмы и учреждения "
+                  "закрытого типа: интернаты и психиатрические больницы. Эти люди не могут говорить за себя, и "
+                  "о них легко забыть.\n\n"
                   "Просим вас требовать их возвращения и поимённо включать их в каждый обмен.",
         },
     },
@@ -138,22 +159,28 @@ PETITIONS: list[dict[str, Any]] = [
         "targets": ["un-hrc", "european-parliament", "house-of-commons"],
         "goal": 30000, "country_goals": {"UA": 10000},
         "signatures": 860,
-        "title": {"en": "Complete the exchange of all prisoners of war",
-                  "uk": "Завершіть обмін усіх військовополонених",
-                  "ru": "Завершите обмен всех военнопленных"},
-        "summary": {"en": "All for all, as soon as possible and at the latest when hostilities end, as the Third Geneva Convention requires.",
-                    "uk": "Усіх на всіх якнайшвидше, найпізніше із завершенням бойових дій, як вимагає Третя Женевська конвенція.",
-                    "ru": "Всех на всех как можно скорее, не позднее окончания боевых действий, как требует Третья Женевская конвенция."},
+        "title": {"en": "Complete the exchange of prisoners of war",
+                  "uk": "Завершіть обмін військовополоненими",
+                  "ru": "Завершите обмен военнопленными"},
+        "summary": {"en": "All for all, as soon as possible and at the latest after the cessation of active "
+                          "hostilities, as Article 118 of the Third Geneva Convention requires.",
+                    "uk": "Усіх на всіх якнайшвидше, найпізніше після припинення активних воєнних дій, як "
+                          "вимагає стаття 118 Третьої Женевської конвенції.",
+                    "ru": "Всех на всех как можно скорее, не позднее чем по прекращении активных военных "
+                          "действий, как требует статья 118 Третьей Женевской конвенции."},
         "body": {
-            "en": "Both sides hold thousands of prisoners of war. Many report torture and are kept from contact "
-                  "with their families and the International Committee of the Red Cross.\n\n"
-                  "We ask you to press for a complete exchange, all for all, without delay.",
-            "uk": "Обидві сторони утримують тисячі військовополонених. Багато хто повідомляє про катування, їх "
-                  "позбавляють звʼязку з родинами та з Міжнародним комітетом Червоного Хреста.\n\n"
-                  "Просимо вас домагатися повного обміну, усіх на всіх, без зволікань.",
-            "ru": "Обе стороны удерживают тысячи военнопленных. Многие сообщают о пытках, их лишают связи с "
-                  "семьями и с Международным комитетом Красного Креста.\n\n"
-                  "Просим вас добиваться полного обмена, всех на всех, без промедления.",
+            "en": "Thousands of prisoners of war are held on both sides. Ukrainian prisoners of war held by Russia "
+                  "report systematic torture by the Russian side, and Russia keeps them from contact with their "
+                  "families and the International Committee of the Red Cross.\n\n"
+                  "We ask you to press for a complete exchange of prisoners of war, all for all, without delay.",
+            "uk": "Тисячі військовополонених перебувають у полоні з обох боків. Українські військовополонені, "
+                  "яких утримує Росія, свідчать про систематичні катування з боку Росії, і Росія позбавляє їх "
+                  "зв’язку з родинами та з Міжнародним комітетом Червоного Хреста.\n\n"
+                  "Просимо вас домагатися повного обміну військовополоненими, усіх на всіх, без зволікань.",
+            "ru": "Тысячи военнопленных находятся в плену с обеих сторон. Украинские военнопленные, которых "
+                  "удерживает Россия, свидетельствуют о систематических пытках с российской стороны, и Россия "
+                  "лишает их связи с семьями и с Международным комитетом Красного Креста.\n\n"
+                  "Просим вас добиваться полного обмена военнопленными, всех на всех, без промедления.",
         },
     },
     {
@@ -161,23 +188,29 @@ PETITIONS: list[dict[str, Any]] = [
         "targets": ["bundestag", "european-parliament", "un-hrc", "house-of-commons"],
         "goal": 25000, "country_goals": {"DE": 5000},
         "signatures": 640,
-        "title": {"en": "Free Russian political prisoners jailed for opposing the war",
-                  "uk": "Звільніть російських політвʼязнів, увʼязнених за виступи проти війни",
-                  "ru": "Освободите российских политзаключённых, осуждённых за выступления против войны"},
-        "summary": {"en": "Release everyone jailed for speaking out against the war, free to leave Russia if they wish.",
-                    "uk": "Звільнити всіх, кого увʼязнили за слова проти війни, з правом виїхати з Росії.",
-                    "ru": "Освободить всех, кого посадили за слова против войны, с правом уехать из России."},
+        "title": {"en": "Free Russian political prisoners persecuted for their anti-war stance",
+                  "uk": "Звільніть російських політв’язнів, переслідуваних за антивоєнну позицію",
+                  "ru": "Освободите российских политзаключённых, преследуемых за антивоенную позицию"},
+        "summary": {"en": "Release everyone persecuted for their anti-war stance, many of them in pre-trial "
+                          "detention, free to leave Russia if they wish.",
+                    "uk": "Звільнити всіх, кого переслідують за антивоєнну позицію, багато з них — у "
+                          "досудовому ув’язненні, з правом виїхати з Росії.",
+                    "ru": "Освободить всех, кого преследуют за антивоенную позицию, многие из них — в "
+                          "предварительном заключении, с правом уехать из России."},
         "body": {
             "en": "The UN human-rights office counted 1,372 people held by Russia on politically motivated "
-                  "charges in August 2024. Many are serving long sentences for a post, a sign or a word.\n\n"
+                  "charges in August 2024. Many are persecuted for their anti-war stance: some serve long "
+                  "sentences for a post, a sign or a word, many more are in pre-trial detention.\n\n"
                   "We ask you to include their release, and their freedom to leave the country, in any talks.",
             "uk": "У серпні 2024 року Управління ООН з прав людини нарахувало 1372 людини, яких Росія утримує за "
-                  "політично мотивованими звинуваченнями. Багато хто відбуває довгі строки за допис, плакат чи "
-                  "слово.\n\n"
+                  "політично мотивованими звинуваченнями. Багатьох переслідують за антивоєнну позицію: дехто "
+                  "відбуває довгі строки за допис, плакат чи слово, ще більше людей — у досудовому "
+                  "ув’язненні.\n\n"
                   "Просимо вас включити їхнє звільнення та право виїхати з країни до будь-яких переговорів.",
             "ru": "В августе 2024 года Управление ООН по правам человека насчитало 1372 человека, которых Россия "
-                  "удерживает по политически мотивированным обвинениям. Многие отбывают долгие сроки за пост, "
-                  "плакат или слово.\n\n"
+                  "удерживает по политически мотивированным обвинениям. Многих преследуют за антивоенную "
+                  "позицию: одни отбывают долгие сроки за пост, плакат или слово, ещё больше людей — в "
+                  "предварительном заключении.\n\n"
                   "Просим вас включить их освобождение и право уехать из страны в любые переговоры.",
         },
     },
@@ -194,15 +227,15 @@ PETITIONS: list[dict[str, Any]] = [
                     "ru": "Следить за выполнением, публично отчитываться и обеспечить доступ ООН и Красного Креста."},
         "body": {
             "en": "Promises about captives mean little without someone to check them. Today neither the UN nor "
-                  "the Red Cross can visit most places where Ukrainians are held.\n\n"
+                  "the Red Cross can visit most places where Russia holds Ukrainians.\n\n"
                   "We ask you to create an independent international mechanism that monitors every commitment, "
                   "reports publicly and secures unhindered access.",
             "uk": "Обіцянки щодо полонених мало важать, якщо їх ніхто не перевіряє. Сьогодні ні ООН, ні Червоний "
-                  "Хрест не можуть відвідати більшість місць, де утримують українців.\n\n"
-                  "Просимо вас створити незалежний міжнародний механізм, який стежитиме за кожним зобовʼязанням, "
+                  "Хрест не можуть відвідати більшість місць, де Росія утримує українців.\n\n"
+                  "Просимо вас створити незалежний міжнародний механізм, який стежитиме за кожним зобов’язанням, "
                   "публічно звітуватиме й забезпечить безперешкодний доступ.",
             "ru": "Обещания о пленных мало что значат, если их никто не проверяет. Сегодня ни ООН, ни Красный "
-                  "Крест не могут посетить большинство мест, где удерживают украинцев.\n\n"
+                  "Крест не могут посетить большинство мест, где Россия удерживает украинцев.\n\n"
                   "Просим вас создать независимый международный механизм, который будет следить за каждым "
                   "обязательством, публично отчитываться и обеспечит беспрепятственный доступ.",
         },

@@ -87,7 +87,7 @@ def edit_campaign(campaign_id: int) -> str | tuple[str, int] | WerkzeugResponse:
         except services.StaleEdit as stale:
             db.session.rollback()
             form.form_errors.append(_("Someone else changed this campaign while you were editing it. What you "
-                                      "typed is kept below: check the campaign's current details in another tab, "
+                                      "typed is kept below: check the campaign’s current details in another tab, "
                                       "then save again to replace them with yours."))
             form.version.data = str(stale.current_version)
         else:

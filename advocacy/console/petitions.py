@@ -151,7 +151,7 @@ def edit_petition(petition_id: int) -> tuple[str, int] | WerkzeugResponse:
     except services.StaleEdit as stale:
         db.session.rollback()
         form.form_errors.append(_("Someone else changed this petition while you were editing it. What you typed "
-                                  "is kept below: check the petition's current text in another tab, then save "
+                                  "is kept below: check the petition’s current text in another tab, then save "
                                   "again to replace it with yours."))
         form.version.data = str(stale.current_version)
     except services.InvalidTransition as refused:

@@ -15,9 +15,10 @@ from advocacy.events import services
 from advocacy.events.models import EventDetails, EventKind
 from advocacy.petitions.models import Campaign, Petition
 
+# an event's organisers are one list of names in every language (the descriptions name them in each language)
 PARTNERS = {
     "ccl": "Center for Civil Liberties",
-    "memorial": "Memorial Human Rights Center",
+    "memorial": "Memorial Human Rights Defence Centre",
     "khpg": "Kharkiv Human Rights Protection Group",
     "hfhr": "Helsinki Foundation for Human Rights",
 }
@@ -30,19 +31,23 @@ EVENTS: list[dict[str, Any]] = [
         "country": "CH", "online": "https://webtv.un.org/", "languages": ["en"], "interpretation": ["uk", "ru"],
         "organisers": ["ccl", "memorial", "khpg"],
         "petitions": ["free-ukrainian-civilians", "independent-monitoring-mechanism"],
-        "title": {"en": "People first: Ukrainian civilians in Russian captivity",
-                  "uk": "Люди передусім: українські цивільні в російському полоні",
-                  "ru": "Люди прежде всего: украинские гражданские в российском плену"},
+        "title": {"en": "People first: Ukrainian civilians unlawfully held by Russia",
+                  "uk": "Люди передусім: українські цивільні, яких незаконно утримує Росія",
+                  "ru": "Люди прежде всего: украинские гражданские, незаконно удерживаемые Россией"},
         "description": {
-            "en": "Families of detained civilians and human-rights defenders speak to diplomats about "
-                  "people held without charge or sentenced by occupation courts, and about what any "
-                  "agreement must guarantee.",
-            "uk": "Родини затриманих цивільних і правозахисники розповідають дипломатам про людей, яких "
-                  "утримують без обвинувачення або засудили окупаційні суди, і про те, що має гарантувати "
-                  "будь-яка домовленість.",
-            "ru": "Семьи задержанных гражданских и правозащитники рассказывают дипломатам о людях, которых "
-                  "удерживают без обвинения или осудили оккупационные суды, и о том, что должно "
-                  "гарантировать любое соглашение.",
+            "en": "In Geneva, families of civilians unlawfully held by Russia and human-rights defenders of the "
+                  "Center for Civil Liberties, the Memorial Human Rights Defence Centre and the Kharkiv Human "
+                  "Rights Protection Group will speak to diplomats about people held without charge or "
+                  "sentenced by Russian courts, including occupation courts, and about what any agreement must "
+                  "guarantee.",
+            "uk": "У Женеві родини цивільних, яких незаконно утримує Росія, і правозахисники Центру "
+                  "громадянських свобод, Правозахисного центру «Меморіал» і Харківської правозахисної групи "
+                  "розкажуть дипломатам про людей, яких утримують без обвинувачення або засудили російські "
+                  "суди, зокрема окупаційні, і про те, що має гарантувати будь-яка домовленість.",
+            "ru": "В Женеве семьи гражданских, незаконно удерживаемых Россией, и правозащитники Центра "
+                  "гражданских свобод, Правозащитного центра «Мемориал» и Харьковской правозащитной группы "
+                  "расскажут дипломатам о людях, которых удерживают без обвинения или осудили российские суды, "
+                  "в том числе оккупационные, и о том, что должно гарантировать любое соглашение.",
         },
     },
     {
@@ -50,13 +55,17 @@ EVENTS: list[dict[str, Any]] = [
         "kind": EventKind.SIDE_EVENT, "venue": "Palais des Nations", "room": "Room XXIV", "city": "Geneva",
         "country": "CH", "online": None, "languages": ["en", "uk"], "interpretation": ["en"],
         "organisers": ["ccl", "hfhr"], "petitions": ["bring-the-children-home"],
-        "title": {"en": "Bring the children home: deported Ukrainian children",
-                  "uk": "Поверніть дітей додому: депортовані українські діти",
-                  "ru": "Верните детей домой: депортированные украинские дети"},
+        "title": {"en": "Bring the children home: Ukrainian children deported or forcibly transferred",
+                  "uk": "Поверніть дітей додому: депортовані та примусово переміщені українські діти",
+                  "ru": "Верните детей домой: депортированные и принудительно перемещённые украинские дети"},
         "description": {
-            "en": "How children are traced, what blocks their return, and what states at the Council can do.",
-            "uk": "Як розшукують дітей, що заважає їх поверненню і що можуть зробити держави в Раді.",
-            "ru": "Как разыскивают детей, что мешает их возвращению и что могут сделать государства в Совете.",
+            "en": "Speakers will explain how children deported or forcibly transferred by Russia are traced, "
+                  "what blocks their return, and what states at the Council can do.",
+            "uk": "Доповідачі розкажуть, як розшукують дітей, яких Росія депортувала або примусово "
+                  "перемістила, що заважає їх поверненню і що можуть зробити держави в Раді.",
+            "ru": "Докладчики расскажут, как разыскивают детей, которых Россия депортировала или "
+                  "принудительно переместила, что мешает их возвращению и что могут сделать государства в "
+                  "Совете.",
         },
     },
     {
@@ -68,9 +77,12 @@ EVENTS: list[dict[str, Any]] = [
                   "uk": "Звільніть усіх: акція родин полонених",
                   "ru": "Освободите всех: акция семей пленных"},
         "description": {
-            "en": "Families hold up the photographs of their relatives. Bring a sign with a name.",
-            "uk": "Родини тримають фотографії своїх рідних. Приходьте з плакатом з ім'ям.",
-            "ru": "Семьи держат фотографии своих близких. Приходите с плакатом с именем.",
+            "en": "Families will hold up the photographs of their relatives by the Broken Chair in Geneva. "
+                  "Bring a sign with a name.",
+            "uk": "Родини триматимуть фотографії своїх рідних біля «Зламаного стільця» в Женеві. Приходьте з "
+                  "плакатом з ім’ям.",
+            "ru": "Семьи будут держать фотографии своих близких у «Сломанного стула» в Женеве. Приходите с "
+                  "плакатом с именем.",
         },
     },
     {
@@ -80,12 +92,18 @@ EVENTS: list[dict[str, Any]] = [
         "country": "CH", "online": "https://webtv.un.org/", "languages": ["ru", "en"], "interpretation": ["en"],
         "organisers": ["memorial", "hfhr"], "petitions": ["free-russian-political-prisoners"],
         "title": {"en": "Jailed for a word: Russian political prisoners and the war",
-                  "uk": "Ув'язнені за слово: російські політв'язні та війна",
+                  "uk": "Ув’язнені за слово: російські політв’язні та війна",
                   "ru": "Посаженные за слово: российские политзаключённые и война"},
         "description": {
-            "en": "Lawyers and former prisoners on the people serving long sentences for opposing the war.",
-            "uk": "Адвокати й колишні в'язні про людей, які відбувають довгі строки за виступи проти війни.",
-            "ru": "Адвокаты и бывшие заключённые о людях, отбывающих долгие сроки за выступления против войны.",
+            "en": "Lawyers of the Memorial Human Rights Defence Centre and former prisoners will speak about "
+                  "people persecuted for their anti-war stance: those serving long sentences and the many in "
+                  "pre-trial detention.",
+            "uk": "Адвокати Правозахисного центру «Меморіал» і колишні в’язні розкажуть про людей, яких "
+                  "переслідують за антивоєнну позицію: тих, хто відбуває довгі строки, і багатьох, хто "
+                  "перебуває в досудовому ув’язненні.",
+            "ru": "Адвокаты Правозащитного центра «Мемориал» и бывшие заключённые расскажут о людях, которых "
+                  "преследуют за антивоенную позицию: о тех, кто отбывает долгие сроки, и о многих, кто "
+                  "находится в предварительном заключении.",
         },
     },
     {
@@ -97,9 +115,12 @@ EVENTS: list[dict[str, Any]] = [
                   "uk": "Усіх на всіх: чого вимагає Третя Женевська конвенція",
                   "ru": "Всех на всех: чего требует Третья Женевская конвенция"},
         "description": {
-            "en": "An online briefing for journalists and supporters on the exchange of prisoners of war.",
-            "uk": "Онлайн-брифінг для журналістів і прихильників про обмін військовополоненими.",
-            "ru": "Онлайн-брифинг для журналистов и сторонников об обмене военнопленными.",
+            "en": "An online briefing for journalists and supporters will explain the exchange of prisoners of "
+                  "war, which Article 118 requires after the cessation of active hostilities.",
+            "uk": "Онлайн-брифінг для журналістів і прихильників пояснить обмін військовополоненими, якого "
+                  "стаття 118 вимагає після припинення активних воєнних дій.",
+            "ru": "Онлайн-брифинг для журналистов и сторонников объяснит обмен военнопленными, которого "
+                  "статья 118 требует по прекращении активных военных действий.",
         },
     },
     {
@@ -111,9 +132,9 @@ EVENTS: list[dict[str, Any]] = [
                   "uk": "Передання петиції до Бундестагу Німеччини",
                   "ru": "Передача петиции в Бундестаг Германии"},
         "description": {
-            "en": "Signatures are handed to members of the Human Rights Committee.",
-            "uk": "Підписи передають членам комітету з прав людини.",
-            "ru": "Подписи передают членам комитета по правам человека.",
+            "en": "Signatures will be handed to members of the Human Rights Committee in Berlin.",
+            "uk": "Підписи буде передано членам комітету з прав людини в Берліні.",
+            "ru": "Подписи будут переданы членам комитета по правам человека в Берлине.",
         },
     },
     {
@@ -125,9 +146,12 @@ EVENTS: list[dict[str, Any]] = [
                   "uk": "Обличчя полону: фотовиставка у Варшаві",
                   "ru": "Лица плена: фотовыставка в Варшаве"},
         "description": {
-            "en": "Portraits of civilians and prisoners of war held by Russia, with their families' words.",
-            "uk": "Портрети цивільних і військовополонених, яких утримує Росія, зі словами їхніх родин.",
-            "ru": "Портреты гражданских и военнопленных, которых удерживает Россия, со словами их семей.",
+            "en": "The exhibition in Warsaw will show portraits of civilians and prisoners of war held by Russia, "
+                  "with their families’ words.",
+            "uk": "Виставка у Варшаві покаже портрети цивільних і військовополонених, яких утримує Росія, зі "
+                  "словами їхніх родин.",
+            "ru": "Выставка в Варшаве покажет портреты гражданских и военнопленных, которых удерживает Россия, "
+                  "со словами их семей.",
         },
     },
 ]

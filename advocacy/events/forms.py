@@ -27,7 +27,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
-from advocacy.events import ical, services
+from advocacy.events import ical, services, zones
 from advocacy.events.models import Event, EventDetails, EventKind
 from advocacy.petitions.models import Campaign, Petition
 
@@ -43,8 +43,8 @@ DEFAULT_ZONE = "Europe/Zurich"
 
 
 def zone_choices() -> list[tuple[str, str]]:
-    zones = sorted(z for z in ical.known_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
-    return [(zone, zone) for zone in zones]
+    """Canonical zones only (Europe/Kyiv, never Europe/Kiev): see advocacy.events.zones."""
+    return zones.zone_choices()
 
 
 def form_locales(campaigns: Iterable[Campaign], event: Event | None = None) -> list[str]:
@@ -170,7 +170,7 @@ class EventForm(FlaskForm):
         self.kind.data = event.kind.value
         self.start_date.data, self.start_time.data = start.date(), start.time().replace(tzinfo=None)
         self.end_date.data, self.end_time.data = end.date(), end.time().replace(tzinfo=None)
-        self.timezone.data = event.timezone
+        self.timezone.data = zones.canonical(event.timezone)  # an event stored as Europe/Kiev edits as Kyiv
         self.venue.data, self.room.data, self.city.data = event.venue, event.room, event.city
         self.country.data, self.online_url.data = event.country, event.online_url
         self.hrc_session.data = event.hrc_session

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, current_app, make_response, render
 from flask_babel import gettext as _
 
 from advocacy.dbtypes import utcnow
-from advocacy.events import ical, services
+from advocacy.events import ical, services, zones
 from advocacy.events.forms import KIND_LABELS
 from advocacy.events.models import Event, EventKind, EventStatus
 from advocacy.events.services import EventFilter, EventNotFound
@@ -48,7 +48,7 @@ def language_label(code: str) -> str:
 def zone_label(zone: str, at: datetime) -> str:
     """"Central European Summer Time (Europe/Zurich)": the name changes with daylight saving time."""
     name = get_timezone_name(at.astimezone(ZoneInfo(zone)), "long", locale=current_locale())
-    return f"{name} ({zone})"
+    return f"{name} ({zones.canonical(zone)})"
 
 
 @bp.app_template_global()
@@ -82,7 +82,7 @@ def event_place(event: Event) -> str:
 
 
 def _zone_choices() -> list[str]:
-    return sorted(z for z in ical.known_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    return list(zones.canonical_zones())  # Europe/Kyiv once, no deprecated aliases
 
 
 def _viewer_zone() -> tuple[str | None, bool]:
@@ -92,10 +92,10 @@ def _viewer_zone() -> tuple[str | None, bool]:
         if not value:
             return None, False
         if value in ical.known_timezones():
-            return value, False
+            return zones.canonical(value), False
         return None, True
     cookie = request.cookies.get(TZ_COOKIE)
-    return (cookie if cookie in ical.known_timezones() else None), False
+    return (zones.canonical(cookie) if cookie in ical.known_timezones() else None), False
 
 
 def _remember_zone(response: Response) -> Response:

@@ -283,7 +283,7 @@ def response(petition_id: int, target_id: int) -> tuple[str, int] | WerkzeugResp
             problem = str(exc)
         else:
             db.session.commit()
-            flash(_("The response is published on the petition's page."))
+            flash(_("The response is published on the petition’s page."))
             return see_other("packets_console.index")
     return render_template("packets/response.html", petition=petition, target=target, form=form,
                            problem=problem, existing=existing), 400 if problem else 200

@@ -139,7 +139,7 @@ def channel_problem(target: Target) -> str | None:
         if not target.webhook_url:
             return str(_l("This institution has no webhook address yet."))
         if db.session.get(WebhookSecret, target.id) is None:
-            return str(_l("This institution's webhook has no secret yet: make one on its page."))
+            return str(_l("This institution’s webhook has no secret yet: make one on its page."))
         return None
     if not target.contact_email:
         return str(_l("This institution has no contact address yet."))
@@ -166,7 +166,7 @@ def redeliver(delivery_id: int, *, actor: Principal) -> Delivery:
         raise packets.PacketNotFound(delivery_id)
     require_organiser(actor, old.packet.petition.campaign_id)
     if old.packet.status != PacketStatus.READY:
-        raise ScheduleError(str(_l("This packet's files were deleted: ask for a new packet.")))
+        raise ScheduleError(str(_l("This packet’s files were deleted: ask for a new packet.")))
     delivery = start(old.packet, schedule_id=old.schedule_id)
     audit.record("delivery.redeliver", actor=actor, object_type="packet", object_id=old.packet_id,
                  delivery_id=delivery.id)

@@ -71,7 +71,7 @@ def render(summary: Summary) -> bytes:
                    listed=format_decimal(summary.listed, locale=locale)))
         else:
             line(_("As agreed with your institution, this packet holds counts only and no names."))
-        line(_("manifest.json lists every file of this packet with its SHA-256 and is signed by the platform's "
+        line(_("manifest.json lists every file of this packet with its SHA-256 and is signed by the platform’s "
                "key (manifest.sig). Packet %(id)s.", id=summary.packet_id), size=9, space=6)
 
         line(_("The petition"), size=12, bold=True)

@@ -84,7 +84,7 @@ def verify(source: IO[bytes] | str, keys: list[Ed25519PublicKey] | tuple[Ed25519
             return report
         info = archive.getinfo(MANIFEST_NAME)
         if info.file_size > MAX_MANIFEST:
-            report.problems.append(str(_l("manifest.json is far too large to be a packet's manifest.")))
+            report.problems.append(str(_l("manifest.json is far too large to be a packet’s manifest.")))
             return report
         try:
             manifest_raw = archive.read(MANIFEST_NAME)
@@ -138,10 +138,10 @@ def _count_problems(archive: zipfile.ZipFile, counts: dict[str, Any], missing: l
     except (KeyError, TypeError, ValueError, AttributeError):
         return [str(_l("manifest.json has counts that are not numbers."))]
     if counted != counts.get("signatures"):
-        problems.append(str(_l("manifest.json's countries add up to %(sum)d signatures, but its total says "
+        problems.append(str(_l("manifest.json’s countries add up to %(sum)d signatures, but its total says "
                                "%(total)s.", sum=counted, total=counts.get("signatures"))))
     if sum(listed.values()) != counts.get("listed"):
-        problems.append(str(_l("manifest.json's listed signers by country do not add up to its listed total.")))
+        problems.append(str(_l("manifest.json’s listed signers by country do not add up to its listed total.")))
     if CSV_NAME in missing:
         return problems
     rows, problem = _csv_counts(archive)
@@ -157,7 +157,7 @@ def _count_problems(archive: zipfile.ZipFile, counts: dict[str, Any], missing: l
 
 def _signature_problem(exc: SignatureMismatch) -> str:
     if exc.reason == "unknown_key":
-        return str(_l("manifest.sig was made with a key that is not this platform's packet key."))
+        return str(_l("manifest.sig was made with a key that is not this platform’s packet key."))
     if exc.reason == "mismatch":
         return str(_l("The signature does not match manifest.json: the manifest or its signature was changed."))
     return str(_l("manifest.sig is not a valid signature."))

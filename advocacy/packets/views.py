@@ -44,7 +44,7 @@ def verify_upload() -> tuple[str, int]:
     upload = request.files.get("packet")
     if upload is None or not upload.filename:
         return render_template("packets/verify.html", fingerprints=_fingerprints(), report=None,
-                               error=_("Please choose the packet's zip file.")), 400
+                               error=_("Please choose the packet’s zip file.")), 400
     with tempfile.TemporaryFile() as copy:
         upload.save(copy)
         copy.seek(0)

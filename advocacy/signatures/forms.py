@@ -34,7 +34,9 @@ class SignForm(FlaskForm):
     postcode = StringField(_l("Postcode"), render_kw={"autocomplete": "postal-code",
                                                       "maxlength": services.POSTCODE_MAX * 2})
     consent_share_name = BooleanField(
-        _l("The institutions this petition is addressed to may see my name and country.")
+        _l("I agree that my name and country are passed to the institutions this petition is addressed to."),
+        description=_l("You can withdraw your signature at any time, but names and countries already passed to "
+                       "the institutions the petition is addressed to cannot be recalled."),
     )
     opt_in_news = BooleanField(_l("Send me news about this campaign (at most a few emails a month)."))
 

@@ -153,7 +153,7 @@ def _texts(petition: Petition, subject: Mapping[str, str], body: Mapping[str, st
     allowed = set(update_locales(petition))
     for locale in sorted(set(subjects) | set(bodies)):
         if locale not in allowed:
-            errors[f"subject_{locale}"] = _("This petition's campaign does not write in this language.")
+            errors[f"subject_{locale}"] = _("This petition’s campaign does not write in this language.")
         elif locale not in subjects:
             errors[f"subject_{locale}"] = _("Give a subject for this language, or leave its text empty.")
         elif locale not in bodies:

@@ -145,7 +145,7 @@ def test_a_packet_from_delivery_to_the_liaisons_published_response(live_server: 
         liaison.get_by_label(labelled("Українська")).fill(f"Комітет Бундестагу розгляне петицію {tag}.")
         with liaison.expect_navigation():
             main(liaison).get_by_role("button", name="Publish the response").click()
-        expect(flash(liaison)).to_contain_text("The response is published on the petition's page.")
+        expect(flash(liaison)).to_contain_text("The response is published on the petition’s page.")
         assert liaison_app.last_step is not None
 
         reader = contexts.enter_context(new_context(browser)).new_page()

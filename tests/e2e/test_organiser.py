@@ -522,7 +522,8 @@ def test_organiser_path_from_create_admin_to_a_public_signature(live_server: Liv
         form.get_by_label(labelled("Full name")).fill("Olena Testova")
         form.get_by_label(labelled("Email address")).fill(signer)
         form.get_by_label(labelled("Country")).select_option(label="Ukraine")
-        form.get_by_label("The institutions this petition is addressed to may see my name and country.").check()
+        form.get_by_label("I agree that my name and country are passed to the institutions this petition is "
+                          "addressed to.").check()
         shots(reader, "public-sign-filled")
         with reader.expect_navigation():
             form.get_by_role("button", name="Sign", exact=True).click()

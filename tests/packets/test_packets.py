@@ -202,7 +202,7 @@ def test_a_row_removed_with_a_re_signed_manifest_by_another_key_is_refused(petit
     forged = PacketKeys(Ed25519PrivateKey.generate()).sign(manifest_raw)
     found = problems(rewrite(packet, {"signatures.csv": shorter, "manifest.json": manifest_raw,
                                       "manifest.sig": forged}))
-    assert "manifest.sig was made with a key that is not this platform's packet key." in found
+    assert "manifest.sig was made with a key that is not this platform’s packet key." in found
     assert "signatures.csv lists 0 signers from UA, manifest.json 1." in found
 
 
@@ -323,7 +323,7 @@ def test_the_command_line_builds_and_verifies_and_says_which_check_failed(app, p
     other_keys.write_text(json.dumps(PacketKeys(Ed25519PrivateKey.generate()).jwks()))
     result = run_cli(app, "verify", str(out), "--key", str(other_keys))
     assert result.exit_code == 1
-    assert "not this platform's packet key" in result.output
+    assert "not this platform’s packet key" in result.output
 
     mine = tmp_path / "mine.json"
     mine.write_text(json.dumps(packet_keys().jwks()))
