@@ -61,7 +61,7 @@ def _counter(slug: str) -> services.Counter:
 
 
 def signatures_text(total: int) -> str:
-    return ngettext("%(num)s signature", "%(num)s signatures", total, num=format_decimal(total))
+    return ngettext("%(count)s signature", "%(count)s signatures", total, count=format_decimal(total))
 
 
 _images: TTLCache[bytes] = TTLCache(maxsize=256)
