@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -18,6 +17,7 @@ from advocacy.extensions import db
 from advocacy.signatures.models import Signature, SignatureState
 from advocacy.tallies import services as tallies
 from tests.conftest import BASE_URL
+from tests.share.helpers import no_cookie, parse_xml
 
 
 class Tags(HTMLParser):
@@ -68,7 +68,7 @@ def test_share_links_carry_the_petition_address_and_title_in_the_readers_languag
 
     def query(name: str) -> dict[str, list[str]]:
         href = links[name]["href"]
-        assert " " not in href and "\n" not in href, href  # URL-encoded
+        assert not re.search(r"\s", href), href  # URL-encoded
         return parse_qs(urlsplit(href).query)
 
     assert links["telegram"]["href"].startswith("https://t.me/share/url?")
@@ -88,13 +88,16 @@ def test_share_links_carry_the_petition_address_and_title_in_the_readers_languag
     assert url in query("email")["body"][0]
     # the link to copy, without JavaScript: a labelled read-only field
     field = next(attrs for tag, attrs in tags(html) if tag == "input")
-    assert field["value"] == url and "readonly" in field and field["id"] == "share-url"
+    assert field["value"] == url
+    assert "readonly" in field
+    assert field["id"] == "share-url"
     assert re.search(r'<label for="share-url">', html)
     # nothing loaded from elsewhere: no script, image or frame
     assert not [tag for tag, _ in tags(html) if tag in ("script", "img", "iframe")]
 
     english = render_include(app, "_links.html", petition, lang="en")
-    assert "Free+them" not in english and "Free%20them%20%26%20all" in english
+    assert "Free+them" not in english
+    assert "Free%20them%20%26%20all" in english
 
 
 def test_page_metadata(app: Flask, make_petition: Any) -> None:
@@ -117,9 +120,6 @@ def test_page_metadata(app: Flask, make_petition: Any) -> None:
     assert meta["twitter:card"] == "summary_large_image"
     assert meta["twitter:image"] == meta["og:image"]
 
-
-def no_cookie(response: Any) -> None:
-    assert "Set-Cookie" not in response.headers, response.headers.getlist("Set-Cookie")
 
 
 def test_share_picture(client: FlaskClient, make_petition: Any) -> None:
@@ -152,7 +152,8 @@ def test_cyrillic_titles_are_drawn_with_glyphs() -> None:
     boxes = {face.getbbox(letter) for letter in "ЖЇЄҐЩЁ"}
     assert len(boxes) > 1
     lines = image.wrap("Звільніть усіх політв'язнів " * 6, face, 1056)
-    assert len(lines) > 1 and all(face.getlength(line) <= 1056 for line in lines)
+    assert len(lines) > 1
+    assert all(face.getlength(line) <= 1056 for line in lines)
 
 
 def test_embed_is_the_only_frameable_page_and_sets_no_cookie(client: FlaskClient, make_petition: Any) -> None:
@@ -161,7 +162,7 @@ def test_embed_is_the_only_frameable_page_and_sets_no_cookie(client: FlaskClient
     response = client.get("/p/embed-me/embed?lang=uk")
     assert response.status_code == 200
     csp = response.headers["Content-Security-Policy"]
-    assert "frame-ancestors *" in csp and "'none'" not in csp.split("frame-ancestors")[1].split(";")[0]
+    assert [part.strip() for part in csp.split(";") if "frame-ancestors" in part] == ["frame-ancestors *"]
     assert "X-Frame-Options" not in response.headers
     no_cookie(response)
     page = response.get_data(as_text=True)
@@ -190,11 +191,10 @@ def test_badge_is_an_svg_with_the_count(client: FlaskClient, make_petition: Any)
     no_cookie(response)
     assert response.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
     assert response.headers["Cache-Control"].startswith("public, max-age=")
-    svg = ET.fromstring(response.data)
+    svg = parse_xml(response.data)
     assert svg.tag == "{http://www.w3.org/2000/svg}svg"
     texts = [node.text for node in svg.iter("{http://www.w3.org/2000/svg}text")]
     assert "1\u00a0234" in texts  # Ukrainian groups digits with a no-break space
-    assert "підписи" in texts or any(text and text != "1\u00a0234" for text in texts)
-    english = ET.fromstring(client.get("/p/badge/badge.svg?lang=en").data)
+    english = parse_xml(client.get("/p/badge/badge.svg?lang=en").data)
     assert "1,234" in [node.text for node in english.iter("{http://www.w3.org/2000/svg}text")]
     assert "signatures" in [node.text for node in english.iter("{http://www.w3.org/2000/svg}text")]
