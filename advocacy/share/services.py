@@ -17,6 +17,7 @@ from babel.core import LOCALE_ALIASES
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from markupsafe import escape
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
@@ -99,6 +100,16 @@ def description(petition: Petition, locale: str) -> str:
     return text
 
 
+def embed_code(embed_url: str, title: str) -> str:
+    """HTML another site pastes to show the counter (text to copy: the template escapes it once more)."""
+    return (f'<iframe src="{escape(embed_url)}" width="360" height="220" title="{escape(title)}" loading="lazy">'
+            "</iframe>")
+
+
+def badge_code(petition_url: str, badge_url: str, title: str) -> str:
+    return f'<a href="{escape(petition_url)}"><img src="{escape(badge_url)}" alt="{escape(title)}"></a>'
+
+
 @dataclass(frozen=True)
 class Meta:
     url: str
@@ -109,8 +120,18 @@ class Meta:
     alternate_locales: tuple[str, ...]
     image_url: str
     image_alt: str
+    embed_url: str
+    badge_url: str
     image_width: int = IMAGE_WIDTH
     image_height: int = IMAGE_HEIGHT
+
+    @property
+    def embed_code(self) -> str:
+        return embed_code(self.embed_url, self.title)
+
+    @property
+    def badge_code(self) -> str:
+        return badge_code(self.url, self.badge_url, self.title)
 
 
 def petition_meta(petition: Petition, locale: str | None = None) -> Meta:
@@ -122,7 +143,9 @@ def petition_meta(petition: Petition, locale: str | None = None) -> Meta:
         image_alt = _("%(title)s: the petition's title and its number of signatures", title=title)
     return Meta(url=petition_url(petition), title=title, description=description(petition, locale),
                 site_name=site_name(locale), locale=og_locale(locale), alternate_locales=others,
-                image_url=urls.external_url("share.image", slug=petition.slug, lang=locale), image_alt=image_alt)
+                image_url=urls.external_url("share.image", slug=petition.slug, lang=locale), image_alt=image_alt,
+                embed_url=urls.external_url("share.embed", slug=petition.slug, lang=locale),
+                badge_url=urls.external_url("share.badge", slug=petition.slug, lang=locale))
 
 
 # --- the counter -------------------------------------------------------------------------------------------

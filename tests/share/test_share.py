@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from html import unescape
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -198,3 +199,18 @@ def test_badge_is_an_svg_with_the_count(client: FlaskClient, make_petition: Any)
     english = parse_xml(client.get("/p/badge/badge.svg?lang=en").data)
     assert "1,234" in [node.text for node in english.iter("{http://www.w3.org/2000/svg}text")]
     assert "signatures" in [node.text for node in english.iter("{http://www.w3.org/2000/svg}text")]
+
+
+def test_code_for_other_websites(app: Flask, make_petition: Any) -> None:
+    petition = make_petition(slug="code", title={"en": 'Free "them" & all', "uk": "Звільніть"})
+    html = render_include(app, "_links.html", petition, lang="en")
+    # what a reader copies from the fields, once the browser has read the page
+    codes = dict(re.findall(r'<textarea id="([\w-]+)"[^>]*>([^<]*)</textarea>', html))
+    embed = unescape(codes["share-embed-code"])
+    badge = unescape(codes["share-badge-code"])
+    assert embed.startswith(f'<iframe src="{BASE_URL}/p/code/embed?lang=en" ')
+    assert 'title="Free &#34;them&#34; &amp; all"' in embed
+    assert badge == (f'<a href="{BASE_URL}/p/code"><img src="{BASE_URL}/p/code/badge.svg?lang=en" '
+                     'alt="Free &#34;them&#34; &amp; all"></a>')
+    # the counter it frames may be framed; the code itself is text, nothing on our page loads it
+    assert "<iframe" not in html
