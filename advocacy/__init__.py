@@ -6,6 +6,7 @@ import logging
 import os
 import re
 from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +30,7 @@ from advocacy import (
     outbox,
     packets,
     petitions,
+    share,
     signatures,
     tallies,
     updates,
@@ -61,6 +63,7 @@ FEATURES: tuple[Callable[[Settings], Feature], ...] = (
     packets.feature,
     updates.feature,
     dashboard.feature,
+    share.feature,
 )
 
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -75,6 +78,37 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "base-uri 'none'",
     "object-src 'none'",
 ])
+# the one kind of page other sites may put in a frame (the embeddable counter); nothing else changes
+FRAMEABLE_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-ancestors *")
+
+# What a view relaxed for its own answer (the decorators below), kept with the request: a response that an
+# error replaced (a 404) keeps every strict header.
+_FRAMEABLE = "advocacy.frameable"
+_CROSS_ORIGIN = "advocacy.cross_origin"
+
+View = Callable[..., Any]
+
+
+def frameable(view: View) -> View:
+    """Other sites may frame what this view answers (``frame-ancestors *``, no X-Frame-Options). For the
+    embeddable counter alone: every other page keeps ``frame-ancestors 'none'``."""
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        answer = view(*args, **kwargs)
+        request.environ[_FRAMEABLE] = True
+        return answer
+    return wrapper
+
+
+def cross_origin_resource(view: View) -> View:
+    """Other sites may show what this view answers as an image (``Cross-Origin-Resource-Policy:
+    cross-origin``): a badge or a share picture, never a page with anything of a reader in it."""
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        answer = view(*args, **kwargs)
+        request.environ[_CROSS_ORIGIN] = True
+        return answer
+    return wrapper
 
 
 class DeploymentError(ConfigError):
@@ -323,12 +357,18 @@ def _configure_sqlite(app: Flask) -> None:
 def _register_security_headers(app: Flask) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
-        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        framed = bool(request.environ.get(_FRAMEABLE)) and response.status_code < 400
+        response.headers["Content-Security-Policy"] = (
+            FRAMEABLE_CONTENT_SECURITY_POLICY if framed else CONTENT_SECURITY_POLICY)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["X-Frame-Options"] = "DENY"
+        if framed:
+            response.headers.pop("X-Frame-Options", None)
+        else:
+            response.headers["X-Frame-Options"] = "DENY"
         response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-        response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+        shared = bool(request.environ.get(_CROSS_ORIGIN)) and response.status_code < 400
+        response.headers["Cross-Origin-Resource-Policy"] = "cross-origin" if shared else "same-origin"
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
         if request.path.startswith(("/confirm/", "/withdraw/")):
             response.headers["Cache-Control"] = "no-store"

@@ -81,7 +81,10 @@ class Alpha:
                 "event_id": self.event_id, "user_id": self.user_id, "grant_id": self.grant_id,
                 "public_id": self.packet_public_id, "schedule_id": self.schedule_id, "delivery_id": self.delivery_id,
                 "token": self.link_token, "update_id": self.update_id,
-                "signature_id": self.signature_id, "bulk_id": self.bulk_id}
+                "signature_id": self.signature_id, "bulk_id": self.bulk_id,
+                # public pages (tests/share walks every GET route): Alpha's petition and campaign by slug
+                "slug": "alpha-petition", "campaign_slug": "alpha", "code": "uk", "year": 2030, "month": 3,
+                "number": 1, "filename": "site.css"}
 
 
 @pytest.fixture
