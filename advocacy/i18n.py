@@ -62,7 +62,8 @@ def countries(locale: str) -> tuple[tuple[str, str], ...]:
     """ISO 3166 countries as (code, localized name), sorted by name in that locale."""
     names = Locale.parse(locale).territories
     english = Locale.parse("en").territories
-    pairs = [(code, names.get(code) or english.get(code) or code) for code in _iso_codes()]
+    # CLDR writes the Ukrainian apostrophe as ʼ (U+02BC): the site uses one apostrophe, ’, so search finds it
+    pairs = [(code, (names.get(code) or english.get(code) or code).replace("ʼ", "’")) for code in _iso_codes()]
     return tuple(sorted(pairs, key=lambda pair: collation_key(pair[1], locale)))
 
 
