@@ -6,7 +6,7 @@ Loading it twice changes nothing: everything is keyed by slug, demo signers by t
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -41,18 +41,25 @@ CAMPAIGN: dict[str, Any] = {
 
 TARGETS = [
     ("bundestag", "DE", ["de"], "https://www.bundestag.de",
-     {"en": "German Bundestag", "uk": "Бундестаг Німеччини", "ru": "Бундестаг Германии"}),
+     {"en": "German Bundestag", "uk": "Бундестаг Німеччини", "ru": "Бундестаг Германии",
+      "de": "Deutscher Bundestag", "fr": "Bundestag allemand", "pl": "Bundestag Niemiec"}),
     ("sejm", "PL", ["pl"], "https://www.sejm.gov.pl",
-     {"en": "Sejm of the Republic of Poland", "uk": "Сейм Республіки Польща", "ru": "Сейм Республики Польша"}),
+     {"en": "Sejm of the Republic of Poland", "uk": "Сейм Республіки Польща", "ru": "Сейм Республики Польша",
+      "de": "Sejm der Republik Polen", "fr": "Diète de la République de Pologne",
+      "pl": "Sejm Rzeczypospolitej Polskiej"}),
     ("assemblee-nationale", "FR", ["fr"], "https://www.assemblee-nationale.fr",
-     {"en": "French National Assembly", "uk": "Національні збори Франції", "ru": "Национальное собрание Франции"}),
+     {"en": "French National Assembly", "uk": "Національні збори Франції", "ru": "Национальное собрание Франции",
+      "de": "Französische Nationalversammlung", "fr": "Assemblée nationale", "pl": "Zgromadzenie Narodowe Francji"}),
     ("house-of-commons", "GB", ["en"], "https://www.parliament.uk",
-     {"en": "UK House of Commons", "uk": "Палата громад Великої Британії", "ru": "Палата общин Великобритании"}),
+     {"en": "UK House of Commons", "uk": "Палата громад Великої Британії", "ru": "Палата общин Великобритании",
+      "de": "Britisches Unterhaus", "fr": "Chambre des communes du Royaume-Uni", "pl": "Izba Gmin Wielkiej Brytanii"}),
     ("european-parliament", None, ["en", "de", "fr", "pl"], "https://www.europarl.europa.eu",
-     {"en": "European Parliament", "uk": "Європейський парламент", "ru": "Европейский парламент"}),
+     {"en": "European Parliament", "uk": "Європейський парламент", "ru": "Европейский парламент",
+      "de": "Europäisches Parlament", "fr": "Parlement européen", "pl": "Parlament Europejski"}),
     # in Russian always the full name: "СПЧ" reads as the Russian president's human-rights council
     ("un-hrc", None, ["en", "fr", "ru"], "https://www.ohchr.org/en/hr-bodies/hrc",
-     {"en": "UN Human Rights Council", "uk": "Рада ООН з прав людини", "ru": "Совет ООН по правам человека"}),
+     {"en": "UN Human Rights Council", "uk": "Рада ООН з прав людини", "ru": "Совет ООН по правам человека",
+      "de": "UN-Menschenrechtsrat", "fr": "Conseil des droits de l’homme de l’ONU", "pl": "Rada Praw Człowieka ONZ"}),
 ]
 
 # The terms are those of the partner organisations: civilians "unlawfully held by Russia" (never "in custody"),
@@ -242,6 +249,53 @@ PETITIONS: list[dict[str, Any]] = [
     },
 ]
 
+# Country petitions launched from the first campaign petition, each addressed to its national parliament and
+# written in the country's language as well as the campaign's.
+COUNTRY_PETITIONS: list[dict[str, Any]] = [
+    {
+        "slug": "free-ukrainian-civilians-de", "parent": "free-ukrainian-civilians", "country": "DE",
+        "targets": ["bundestag"], "goal": 8000, "signatures": 240, "locale": "de",
+        "title": "Freiheit für alle ukrainischen Zivilpersonen, die Russland unrechtmäßig festhält",
+        "summary": "Jede Zivilperson ohne Bedingungen freilassen, auch die von russischen Gerichten Verurteilten, "
+                   "einschließlich der Besatzungsgerichte.",
+        "body": "Tausende ukrainische Zivilpersonen werden von Russland unrechtmäßig festgehalten: Journalistinnen "
+                "und Journalisten, Freiwillige, Beschäftigte der Kommunalverwaltung, Menschen, die in besetzten "
+                "Städten aus ihren Wohnungen geholt wurden. Viele wurden von russischen Gerichten, einschließlich "
+                "Besatzungsgerichten, nach Verfahren verurteilt, die keinem rechtsstaatlichen Maßstab genügen.\n\n"
+                "Wir bitten den Deutschen Bundestag, ihre bedingungslose Freilassung und sichere Heimkehr zur "
+                "Bedingung jeder Verhandlung über ein Ende des Krieges zu machen. Der Mensch zuerst: keine "
+                "Abmachungen über Land, solange nicht Leben gerettet sind.",
+    },
+    {
+        "slug": "free-ukrainian-civilians-pl", "parent": "free-ukrainian-civilians", "country": "PL",
+        "targets": ["sejm"], "goal": 8000, "signatures": 260, "locale": "pl",
+        "title": "Uwolnić wszystkich ukraińskich cywilów bezprawnie przetrzymywanych przez Rosję",
+        "summary": "Uwolnić bez warunków każdą osobę cywilną, także skazaną przez rosyjskie sądy, w tym sądy "
+                   "okupacyjne.",
+        "body": "Rosja bezprawnie przetrzymuje tysiące ukraińskich cywilów: dziennikarzy, wolontariuszy, "
+                "urzędników samorządowych, ludzi zabranych z domów w okupowanych miastach. Wielu z nich skazały "
+                "rosyjskie sądy, w tym sądy okupacyjne, po procesach niespełniających żadnych standardów "
+                "sprawiedliwości.\n\n"
+                "Zwracamy się do Sejmu Rzeczypospolitej Polskiej o uczynienie ich bezwarunkowego uwolnienia "
+                "i bezpiecznego powrotu do domu warunkiem wszelkich negocjacji o zakończeniu wojny. Najpierw "
+                "ludzie: żadnych układów o ziemię, dopóki nie zostanie ocalone ludzkie życie.",
+    },
+    {
+        "slug": "free-ukrainian-civilians-fr", "parent": "free-ukrainian-civilians", "country": "FR",
+        "targets": ["assemblee-nationale"], "goal": 5000, "signatures": 150, "locale": "fr",
+        "title": "Libérez tous les civils ukrainiens détenus illégalement par la Russie",
+        "summary": "Libérer chaque civil sans condition, y compris les personnes condamnées par des tribunaux "
+                   "russes, notamment des tribunaux d’occupation.",
+        "body": "Des milliers de civils ukrainiens sont détenus illégalement par la Russie : journalistes, "
+                "bénévoles, élus locaux, personnes enlevées chez elles dans des villes occupées. Beaucoup ont été "
+                "condamnés par des tribunaux russes, notamment des tribunaux d’occupation, à l’issue de procès "
+                "qui ne respectent aucune norme de justice.\n\n"
+                "Nous demandons à l’Assemblée nationale de faire de leur libération sans condition et de leur "
+                "retour en sécurité une condition de toute négociation visant à mettre fin à la guerre. "
+                "L’humain d’abord : aucun accord sur des territoires tant que des vies ne sont pas sauvées.",
+    },
+]
+
 # Where demo signers come from, roughly as a coalition campaign would see it.
 COUNTRY_WEIGHTS = {
     "UA": 30, "PL": 12, "DE": 11, "GB": 7, "FR": 6, "LT": 4, "CZ": 4, "NL": 3, "US": 3, "CA": 3, "RU": 3,
@@ -257,6 +311,25 @@ LAST_NAMES = ["Shevchenko", "Kovalenko", "Bondarenko", "Nowak", "Kowalska", "Sch
 
 def _demo_address(slug: str, number: int) -> str:
     return f"demo-{slug}-{number:05d}@demo.people-first.invalid"
+
+
+def _country_petition(spec: dict[str, Any], parent: Petition, targets: dict[str, Any], now: datetime) -> Petition:
+    """A country petition: the parent's texts, and the country's language, addressed to its parliament."""
+    try:
+        return petitions.get_petition(spec["slug"], include_drafts=True)
+    except petitions.PetitionNotFound:
+        pass
+    locale = spec["locale"]
+    petition = petitions.create_petition(
+        spec["slug"], campaign_id=parent.campaign_id, title={**parent.title, locale: spec["title"]},
+        summary={**parent.summary, locale: spec["summary"]}, body={**parent.body, locale: spec["body"]},
+        target_ids=[targets[t].id for t in spec["targets"]], goal=spec["goal"],
+        country_goals={spec["country"]: spec["goal"]}, retention_days=90,
+        closes_at=now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=365),
+        position=parent.position, actor=SYSTEM,
+    )
+    petition.parent_id, petition.country = parent.id, spec["country"]
+    return petitions.publish_petition(petition.id, actor=SYSTEM)
 
 
 def load_demo(seed: int = 2025) -> str:
@@ -286,12 +359,14 @@ def load_demo(seed: int = 2025) -> str:
             )
             petitions.publish_petition(petition.id, actor=SYSTEM)
         created[spec["slug"]] = petition
+    for spec in COUNTRY_PETITIONS:
+        created[spec["slug"]] = _country_petition(spec, created[spec["parent"]], targets, now)
     load_demo_events(campaign, created)
 
     rng = random.Random(seed)
     codes, weights = zip(*COUNTRY_WEIGHTS.items(), strict=True)
     added = 0
-    for spec in PETITIONS:
+    for spec in [*PETITIONS, *COUNTRY_PETITIONS]:
         petition = created[spec["slug"]]
         marker = email_index(petition.id, _demo_address(petition.slug, 0))
         if db.session.scalar(select(Signature.id).where(Signature.petition_id == petition.id,
@@ -300,12 +375,12 @@ def load_demo(seed: int = 2025) -> str:
         for number in range(int(spec["signatures"])):
             address = _demo_address(petition.slug, number)
             signed_at = now - timedelta(minutes=rng.randrange(60, 60 * 24 * 90))
-            country = rng.choices(codes, weights)[0]
+            country = spec["country"] if "country" in spec else rng.choices(codes, weights)[0]
             db.session.add(Signature(
                 petition_id=petition.id, state=SignatureState.CONFIRMED,
                 full_name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}", email=address,
                 email_index=email_index(petition.id, address), country=country,
-                locale=rng.choice(["en", "uk", "ru"]), consent_share_name=rng.random() < 0.8,
+                locale=spec.get("locale") or rng.choice(["en", "uk", "ru"]), consent_share_name=rng.random() < 0.8,
                 opt_in_news=rng.random() < 0.3, created_at=signed_at,
                 confirmed_at=signed_at + timedelta(minutes=rng.randrange(1, 240)),
             ))
@@ -314,4 +389,5 @@ def load_demo(seed: int = 2025) -> str:
         tallies.reconcile(petition.id, expected=True)
     db.session.commit()
     cache.clear_all()
-    return f"demo data loaded: 1 campaign, {len(TARGETS)} targets, {len(PETITIONS)} petitions, {added} new signatures"
+    count = len(PETITIONS) + len(COUNTRY_PETITIONS)
+    return f"demo data loaded: 1 campaign, {len(TARGETS)} targets, {count} petitions, {added} new signatures"

@@ -35,7 +35,7 @@ def test_demo_loads_once_and_again_changes_nothing(app, ctx):
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
     loaded = counts()
-    assert loaded[0] == 6
+    assert loaded[0] == 9  # six campaign petitions and three country petitions
     assert loaded[1] >= 6
     assert loaded[2] > 1000
     assert loaded[3] >= 3
@@ -50,6 +50,12 @@ def test_demo_loads_once_and_again_changes_nothing(app, ctx):
     petition = db.session.scalar(select(Petition).where(Petition.slug == "free-ukrainian-civilians"))
     assert set(petition.title) == {"en", "uk", "ru"}
     assert len(tallies.tally(petition.id).by_country) > 10
+    # the petition to the Bundestag is launched from it and written in German too
+    german = db.session.scalar(select(Petition).where(Petition.slug == "free-ukrainian-civilians-de"))
+    assert (german.parent_id, german.country) == (petition.id, "DE")
+    assert set(german.title) == {"en", "uk", "ru", "de"}
+    assert "Besatzungsgerichte" in german.body["de"]
+    assert set(tallies.tally(german.id).by_country) == {"DE"}
 
 
 def test_secrets_are_generated_once_and_kept(tmp_path):

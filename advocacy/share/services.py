@@ -140,7 +140,7 @@ def petition_meta(petition: Petition, locale: str | None = None) -> Meta:
     title = petition.display_title(locale)
     others = tuple(og_locale(code) for code in SUPPORTED_LOCALES if code != locale and code in petition.title)
     with force_locale(locale):
-        image_alt = _("%(title)s: the petition's title and its number of signatures", title=title)
+        image_alt = _("%(title)s: the petition’s title and its number of signatures", title=title)
     return Meta(url=petition_url(petition), title=title, description=description(petition, locale),
                 site_name=site_name(locale), locale=og_locale(locale), alternate_locales=others,
                 image_url=urls.external_url("share.image", slug=petition.slug, lang=locale), image_alt=image_alt,
