@@ -181,3 +181,76 @@ def test_public_pages_have_no_axe_violations(locale: str, module_live_server: Li
     assert len(audit.checked) >= 25, f"only {audit.checked} were checked"
     assert not audit.problems, (f"{len(audit.problems)} accessibility problem(s) on {locale} pages:\n  "
                                 + "\n  ".join(audit.problems))
+
+
+FOCUS_SHOWN = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const style = getComputedStyle(el);
+  const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2
+    && style.outlineColor !== "rgba(0, 0, 0, 0)" && style.outlineColor !== "transparent";
+  const shadow = style.boxShadow !== "none";
+  const box = el.getBoundingClientRect();
+  return {tag: el.tagName.toLowerCase(), id: el.id, text: (el.innerText || el.value || "").slice(0, 40),
+          shown: outline || shadow, visible: box.width > 0 && box.height > 0,
+          inView: box.bottom > 0 && box.top < window.innerHeight};
+}"""
+MAX_TABS = 60
+
+
+def tab_to(page: Page, selector: str) -> list[dict[str, Any]]:
+    """Press Tab until the element is focused; every element passed on the way must show where focus is."""
+    seen: list[dict[str, Any]] = []
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUS_SHOWN)
+        if focused is not None:
+            seen.append(focused)
+            assert focused["visible"], f"focus went to an invisible element: {focused}"
+            assert focused["inView"], f"focus went to an element out of view: {focused}"
+            assert focused["shown"], f"no visible focus indicator on {focused}"
+        if page.locator(selector).evaluate("el => el === document.activeElement"):
+            return seen
+    pytest.fail(f"{selector} not reached with {MAX_TABS} presses of Tab; focus went through {seen}")
+
+
+def test_sign_with_the_keyboard_alone_with_focus_always_visible(module_live_server: LiveServer,
+                                                               module_browser: Browser) -> None:
+    server = module_live_server
+    base = server.base_url
+    address = f"keyboard-{uuid.uuid4().hex[:10]}@example.org"
+    context = new_context(module_browser)
+    page = context.new_page()
+    try:
+        with server_output_on_failure(server):
+            page.goto(f"{base}/p/{SLUG}")
+            # the first Tab shows the skip link; following it puts the next Tab in the main content
+            page.keyboard.press("Tab")
+            skip = page.locator("a.skip-link")
+            expect(skip).to_be_focused()
+            expect(skip).to_be_in_viewport()
+            page.keyboard.press("Enter")
+            tab_to(page, "#full_name")
+            page.keyboard.type("Keyboard Signer")
+            tab_to(page, "#email")
+            page.keyboard.type(address)
+            tab_to(page, "#country")
+            page.keyboard.type("Ukr")  # a select's type-ahead
+            expect(page.locator("#country")).to_have_value("UA")
+            tab_to(page, "#consent_share_name")
+            page.keyboard.press("Space")
+            expect(page.locator("#consent_share_name")).to_be_checked()
+            tab_to(page, "#sign button[type=submit]")
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+            assert page.url == f"{base}/p/{SLUG}/signed", f"signing did not go through: {page.url}"
+
+            # the country table's "show all" link is a plain link, reached and followed with the keyboard
+            page.goto(f"{base}/p/{SLUG}")
+            tab_to(page, "a[href$='?countries=all#by-country']")
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+            assert page.url.endswith("?countries=all#by-country")
+            assert page.locator("#by-country tbody tr").count() > 10
+    finally:
+        context.close()
