@@ -254,3 +254,25 @@ def test_sign_with_the_keyboard_alone_with_focus_always_visible(module_live_serv
             assert page.locator("#by-country tbody tr").count() > 10
     finally:
         context.close()
+
+
+def test_on_a_wide_screen_the_form_stays_beside_the_text(module_live_server: LiveServer,
+                                                         module_browser: Browser) -> None:
+    context = new_context(module_browser)
+    page = context.new_page()
+    try:
+        page.goto(f"{module_live_server.base_url}/p/{SLUG}")
+        # beside the text, no link needed to reach it
+        expect(page.locator("main a[href='#sign']")).to_be_hidden()
+        text, form = page.locator(".petition-text").bounding_box(), page.locator("#sign").bounding_box()
+        assert text
+        assert form
+        assert form["x"] > text["x"] + text["width"], f"the form {form} is not beside the text {text}"
+        expect(page.locator("#full_name")).to_be_in_viewport()
+        # and still in view down at the country table
+        page.locator("#by-country").scroll_into_view_if_needed()
+        assert page.evaluate("window.scrollY") > 0
+        expect(page.locator("#sign-heading")).to_be_in_viewport()
+        expect(page.locator("#full_name")).to_be_in_viewport()
+    finally:
+        context.close()
