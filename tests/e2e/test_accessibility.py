@@ -118,6 +118,11 @@ def test_public_pages_have_no_axe_violations(locale: str, module_live_server: Li
         with server_output_on_failure(server):
             page.goto(f"{base}/language/{locale}?next=/")  # the reader's choice, kept in a cookie
             audit.check("home")
+            others = page.locator("ul.petition-list a[href^='/p/']").evaluate_all(
+                "links => links.map(a => a.getAttribute('href'))")
+            for href in others:
+                if href != f"/p/{SLUG}":
+                    audit.visit(f"petition {href}", base + href, 200)
             audit.visit("petition", petition, 200)
             audit.visit("petition, every country", f"{petition}?countries=all#by-country", 200)
 
