@@ -34,7 +34,6 @@ TEMPLATES = ROOT / "advocacy" / "templates"
 LOCALES = ("en", "uk", "ru")
 BAD_APOSTROPHES = ("'", "ʼ")  # the typographic ’ (U+2019) is the one apostrophe
 # English msgids still in files another branch owns; each says where, and the test below fails once it is gone
-PENDING_ELSEWHERE = {"Didn't get the email?": TEMPLATES / "petitions" / "show.html"}
 
 CONSENT = {
     "en": "I agree that my name and country are passed to the institutions this petition is addressed to.",
@@ -232,8 +231,6 @@ def test_mail_note_renders_for_russian_readers_only(app: Flask, locale: str):
     assert ("outside Russia" in html) is False  # translated, never English on a Russian page
 
 
-@pytest.mark.skipif("petitions/_mail_note.html" not in (TEMPLATES / "petitions" / "show.html").read_text(),
-                    reason="the include next to the sign form lands with the petition page's owner")
 @pytest.mark.parametrize("locale", LOCALES)
 def test_petition_page_shows_the_mail_note_in_russian_only(client, make_petition, locale):
     petition = make_petition()
@@ -255,11 +252,8 @@ def test_english_msgids_use_the_one_apostrophe():
     with (ROOT / "translations" / "messages.pot").open("rb") as fh:
         template = read_po(fh)
     ids = [i for m in template if m.id for i in (m.id if isinstance(m.id, tuple) else (m.id,))]
-    bad = [i for i in ids if any(ch in i for ch in BAD_APOSTROPHES) and i not in PENDING_ELSEWHERE]
+    bad = [i for i in ids if any(ch in i for ch in BAD_APOSTROPHES)]
     assert bad == []
-    for msgid, owner in PENDING_ELSEWHERE.items():  # drop the entry once its owner fixed it
-        assert msgid in owner.read_text(encoding="utf-8"), f"{msgid!r} is fixed: remove it from PENDING_ELSEWHERE"
-        assert msgid.replace("'", "’") in ids
 
 
 def test_ukrainian_buttons_and_events_use_the_editor_s_words():

@@ -7,6 +7,7 @@ so these tests need nothing from the in-process app of ``tests/conftest.py``.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -14,11 +15,12 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -31,6 +33,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+AXE_PACKAGE = "axe-core@4"
+AXE_CACHE = Path.home() / ".cache" / "advocacy-axe"  # outside the checkout: nothing of it is committed
+NPM_SECONDS = 300
 SERVER_START_SECONDS = 60.0
 SERVER_STOP_SECONDS = 10.0
 PAGE_TIMEOUT_MS = 15_000
@@ -85,23 +90,23 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=SERVER_STOP_SECONDS)
 
 
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    """``advocacy serve --demo`` on a free port; its output goes to a file (``LiveServer.output()``)."""
+@contextmanager
+def running_server(folder: Path) -> Iterator[LiveServer]:
+    """``advocacy serve --demo`` on a free port with its instance in ``folder``; its output goes to a file."""
     executable = Path(sys.executable).parent / "advocacy"
     assert executable.exists(), f"the advocacy console script is missing: {executable} (pip install -e .)"
-    instance = tmp_path / "instance"
+    instance = folder / "instance"
     instance.mkdir()
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items()
            if k not in ("ADVOCACY_DATABASE_URL", "ADVOCACY_BROKER_URL", "ADVOCACY_SMTP_URL")}
     env.update(ADVOCACY_INSTANCE_PATH=str(instance), ADVOCACY_BASE_URL=base_url, PYTHONUNBUFFERED="1")
-    log_path = tmp_path / "server.log"
+    log_path = folder / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [str(executable), "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=tmp_path,
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=folder,
         )
     server = LiveServer(base_url=base_url, instance=instance, log_path=log_path, process=process)
     try:
@@ -120,12 +125,43 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def chromium_path() -> Path:
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """``advocacy serve --demo`` on a free port; its output goes to a file (``LiveServer.output()``)."""
+    with running_server(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def module_live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One ``advocacy serve --demo`` for all the tests of a module (they must not depend on each other's data)."""
+    with running_server(tmp_path_factory.mktemp("server")) as server:
+        yield server
+
+
+def _chromium() -> Path:
     """Debian's Chromium; missing it is a failure, never a skip: the project's test command installs it."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium); "
                     "never run `playwright install`.")
     return CHROMIUM
+
+
+@pytest.fixture
+def chromium_path() -> Path:
+    return _chromium()
+
+
+@pytest.fixture(scope="module")
+def module_browser() -> Iterator[Browser]:
+    """One headless Chromium for all the tests of a module; each test opens contexts of its own."""
+    chromium = _chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS,
+                                             timeout=PAGE_TIMEOUT_MS * 2)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @pytest.fixture
@@ -142,3 +178,24 @@ def browser_page(chromium_path: Path) -> Iterator[Page]:
             context.close()
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    """axe-core's script, installed from npm at test time into a cache folder outside the repository
+    (ADVOCACY_AXE_CACHE overrides where). Missing npm is a failure, never a skip: scripts/test installs it."""
+    cache = Path(os.environ.get("ADVOCACY_AXE_CACHE") or AXE_CACHE)
+    script = cache / "node_modules" / "axe-core" / "axe.min.js"
+    if script.exists():
+        return script
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail("npm is missing: the accessibility test installs axe-core with it. Install Debian's npm "
+                    "package (apt-get install npm), as scripts/test does.")
+    cache.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run([npm, "install", "--prefix", str(cache), "--no-audit", "--no-fund", AXE_PACKAGE],
+                            capture_output=True, text=True, timeout=NPM_SECONDS, check=False)
+    if result.returncode != 0 or not script.exists():
+        pytest.fail(f"npm install {AXE_PACKAGE} into {cache} failed (exit {result.returncode}):\n"
+                    f"{result.stdout}\n{result.stderr}")
+    return script
