@@ -155,3 +155,16 @@ def test_feeds_survive_characters_xml_cannot_carry(client: FlaskClient, make_pet
     root = atom(client, "/c/people-first/news.atom?lang=en")
     assert root.find(f"{ATOM}entry/{ATOM}title") is not None
     assert root.findtext(f"{ATOM}entry/{ATOM}title") == "Bell in the subject"
+
+
+def test_readers_find_the_feeds_and_the_news(client: FlaskClient, make_petition: Any) -> None:
+    """The home page announces the feed of new petitions (to feed readers and as a link); a petition's page
+    links to its campaign's news."""
+    petition = make_petition()
+    home = client.get("/?lang=uk").get_data(as_text=True)
+    assert '<link rel="alternate" type="application/atom+xml" href="/feeds/petitions.atom?lang=uk"' in home
+    assert 'href="/feeds/petitions.atom?lang=uk">' in home
+    page = client.get(f"/p/{petition.slug}").get_data(as_text=True)
+    news = f"/c/{petition.campaign.slug}/news"
+    assert f'href="{news}"' in page
+    assert client.get(news).status_code == 200
