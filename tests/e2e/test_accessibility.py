@@ -175,6 +175,8 @@ def test_public_pages_have_no_axe_violations(locale: str, module_live_server: Li
             assert re.search(r"/events/\d+", href), f"not an event page: {href!r}"
             audit.visit("event", base + href if href.startswith("/") else href, 200)
 
+            audit.visit("embeddable counter", f"{petition}/embed", 200)
+            audit.visit("campaign news", f"{base}/c/people-first/news", 200)
             audit.visit("verify a packet", f"{base}/verify", 200)
             audit.submit("verify a packet, no file")
             audit.visit("log in", f"{base}/login", 200)
