@@ -1,6 +1,6 @@
 """Extensions are created here and bound in create_app; this module imports nothing of the app."""
 
-from flask import request
+from flask import current_app, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -26,7 +26,19 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
-csrf = CSRFProtect()
+
+
+class MethodFirstCSRFProtect(CSRFProtect):
+    """Flask-WTF's check before every request, asking first whether the method needs a token at all (Flask-WTF
+    looks its exemptions up first, for every GET too)."""
+
+    def protect(self, apply_exemptions: bool = False) -> None:
+        if request.method not in current_app.config["WTF_CSRF_METHODS"]:
+            return
+        super().protect(apply_exemptions)
+
+
+csrf = MethodFirstCSRFProtect()
 babel = Babel()
 
 

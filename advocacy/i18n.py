@@ -27,10 +27,35 @@ def select_locale() -> str:
     """An explicit choice (?lang= or the remembered cookie) wins, then Accept-Language, then English."""
     if not has_request_context():
         return DEFAULT_LOCALE
-    explicit = normalize_locale(request.args.get("lang")) or normalize_locale(request.cookies.get(LOCALE_COOKIE))
+    current = request._get_current_object()  # type: ignore[attr-defined]  # one proxy look-up, not five
+    environ = current.environ
+    # the query string and cookies are parsed only when there are some
+    explicit = (environ.get("QUERY_STRING") and normalize_locale(current.args.get("lang"))) or (
+        environ.get("HTTP_COOKIE") and normalize_locale(current.cookies.get(LOCALE_COOKIE)))
     if explicit:
         return explicit
-    return request.accept_languages.best_match(SUPPORTED_LOCALES) or DEFAULT_LOCALE
+    header = environ.get("HTTP_ACCEPT_LANGUAGE", "")
+    chosen = _accepted.get(header)
+    if chosen is None:
+        # browsers send a handful of distinct headers: parse each once (bounded, so odd ones cannot fill memory)
+        chosen = current.accept_languages.best_match(SUPPORTED_LOCALES) or DEFAULT_LOCALE
+        if len(_accepted) >= 2048:
+            _accepted.clear()
+        _accepted[header] = chosen
+    return chosen
+
+
+_accepted: dict[str, str] = {}
+
+
+@lru_cache(maxsize=16)
+def _babel_locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+def select_babel_locale() -> Locale:
+    """``select_locale`` as the parsed Locale Flask-Babel wants: parsed once per language, not per request."""
+    return _babel_locale(select_locale())
 
 
 def current_locale() -> str:

@@ -43,15 +43,13 @@ def _shared(key: tuple[str, ...], build: Callable[[], dict[str, Any]]) -> Respon
     seconds = shared_seconds(float(current_app.config["PAGE_CACHE_SECONDS"]))
     body = _answers.get_or_make(key, seconds,
                                 lambda: json.dumps(build(), ensure_ascii=False).encode())
-    response = Response(body, mimetype="application/json")
-    if anonymous_reader():
-        response.cache_control.public = True
-        response.cache_control.max_age = 5
-    else:
-        response.cache_control.private = True
-        response.cache_control.no_store = True
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return Response(body, mimetype="application/json",
+                    headers=_PUBLIC_HEADERS if seconds > 0 or anonymous_reader() else _PRIVATE_HEADERS)
+
+
+# written out once rather than through response.cache_control, which parses and rebuilds the header
+_PUBLIC_HEADERS = (("Cache-Control", "public, max-age=5"), ("Access-Control-Allow-Origin", "*"))
+_PRIVATE_HEADERS = (("Cache-Control", "private, no-store"), ("Access-Control-Allow-Origin", "*"))
 
 
 def _response(answer: TargetResponse, locale: str) -> dict[str, Any]:
