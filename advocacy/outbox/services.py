@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, delete, event, func, or_, select, update
+from sqlalchemy import and_, delete, event, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from advocacy.dbtypes import utcnow
@@ -40,6 +40,22 @@ def enqueue(actor_name: str, *args: Any) -> OutboxMessage:
     row = OutboxMessage(actor_name=actor_name, args=list(args))
     db.session.add(row)
     return row
+
+
+def enqueue_row(actor_name: str, *args: Any) -> int:
+    """``enqueue`` for a hot path (signing): one Core INSERT and no ORM object to flush; the row is handed to
+    the broker after the caller's commit exactly like ``enqueue``'s. Returns the row's id."""
+    statement = _OUTBOX_INSERTS.get("insert")
+    if statement is None:
+        table = OutboxMessage.__table__
+        statement = _OUTBOX_INSERTS["insert"] = insert(table).returning(table.c.id)
+    row_id = int(db.session.execute(statement, {"actor_name": actor_name, "args": list(args),
+                                                "created_at": utcnow()}).scalar_one())
+    db.session.info.setdefault(_PENDING_KEY, []).append((row_id, actor_name, list(args)))
+    return row_id
+
+
+_OUTBOX_INSERTS: dict[str, Any] = {}
 
 
 @event.listens_for(Session, "after_flush")

@@ -89,7 +89,8 @@ def show(slug: str) -> tuple[str | bytes, int] | WerkzeugResponse:
             target = field.errors if field is not None else form.form_errors
             target.extend(messages)
         return _render_petition(petition, form, 400)
-    return redirect(url_for("petitions.signed", slug=petition.slug), code=303)
+    # the slug of the URL: the committed petition's attributes are expired and would be read again
+    return redirect(url_for("petitions.signed", slug=slug), code=303)
 
 
 @bp.errorhandler(RateLimitExceeded)
