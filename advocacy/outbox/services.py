@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, delete, event, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, event, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from advocacy.dbtypes import utcnow
@@ -145,17 +145,39 @@ def relay_stale(*, older_than: datetime | None = None) -> int:
 def claim(outbox_id: int, message_id: str) -> bool:
     """Let one message run the row: a free or expired lease, or the message's own (its retries keep it)."""
     now = utcnow()
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == outbox_id, OutboxMessage.done_at.is_(None), OutboxMessage.failed_at.is_(None),
-            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now,
-                OutboxMessage.lease_owner == message_id),
-        )
-        .values(lease_owner=message_id, lease_until=now + resend_after(), attempts=OutboxMessage.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
+    result = db.session.execute(_statement("claim"), {
+        "row": outbox_id, "now": now, "owner": message_id, "new_owner": message_id,
+        "until": now + resend_after(),
+    })
     return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+_STATEMENTS: dict[str, Any] = {}
+
+
+def _statement(name: str) -> Any:
+    """The worker's per-message statements (claim, done), built once: every mail runs both."""
+    statement = _STATEMENTS.get(name)
+    if statement is not None:
+        return statement
+    table = OutboxMessage.__table__
+    row = table.c.id == bindparam("row")
+    if name == "claim":
+        statement = (
+            update(table)
+            .where(row, table.c.done_at.is_(None), table.c.failed_at.is_(None),
+                   or_(table.c.lease_until.is_(None), table.c.lease_until < bindparam("now"),
+                       table.c.lease_owner == bindparam("owner")))
+            .values(lease_owner=bindparam("new_owner"), lease_until=bindparam("until"),
+                    attempts=table.c.attempts + 1)
+        )
+    elif name == "done":
+        statement = update(table).where(row, table.c.done_at.is_(None)).values(done_at=bindparam("at"),
+                                                                              lease_until=None)
+    else:  # pragma: no cover
+        raise KeyError(name)
+    _STATEMENTS[name] = statement
+    return statement
 
 
 def record_attempt_failure(outbox_id: int, message_id: str, wait: timedelta, error: str, *,
@@ -176,12 +198,7 @@ def record_attempt_failure(outbox_id: int, message_id: str, wait: timedelta, err
 
 
 def mark_done(outbox_id: int) -> None:
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == outbox_id, OutboxMessage.done_at.is_(None))
-        .values(done_at=utcnow(), lease_until=None)
-        .execution_options(synchronize_session=False)
-    )
+    db.session.execute(_statement("done"), {"row": outbox_id, "at": utcnow()})
 
 
 def mark_failed(outbox_id: int, error: str, *, system_error: bool | None = None) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import SessionTransaction
 
 from advocacy import mail
+from advocacy.cache import TTLCache
 from advocacy.crypto import TOKEN_PURPOSES, Sealed, canonical_email, keyring, make_token, new_seal_id, seal_context
 from advocacy.dbtypes import utcnow
 from advocacy.extensions import db
@@ -484,6 +485,37 @@ def withdraw_token(signature_id: int) -> str:
     return make_token("withdraw-signature", signature_id)
 
 
+@dataclass(frozen=True)
+class _PetitionMail:
+    """What a signer's email says about the petition and its campaign, in one language."""
+
+    slug: str
+    title: str
+    campaign_name: str
+    campaign_footer: str
+    sender_name: str
+
+
+_petition_mail: TTLCache[_PetitionMail] = TTLCache(maxsize=1024)
+
+
+def _petition_mail_facts(petition_id: int, locale: str) -> _PetitionMail:
+    """Shared by a petition's mails for the page cache's few seconds: a burst of confirmations reads the
+    petition and its campaign once, not twice a mail."""
+
+    def load() -> _PetitionMail:
+        petition = db.session.get(Petition, petition_id)
+        if petition is None:
+            raise SignatureNotFound(petition_id)
+        campaign = petition.campaign
+        name = campaign.display_name(locale)
+        return _PetitionMail(slug=petition.slug, title=petition.display_title(locale), campaign_name=name,
+                             campaign_footer=localized(campaign.email_footer, locale),
+                             sender_name=campaign.sender_name or name)
+
+    return _petition_mail.get_or_make((petition_id, locale), float(current_app.config["PAGE_CACHE_SECONDS"]), load)
+
+
 def deliver_email(signature_id: int, kind: EmailKind, *, message_key: str | None = None) -> bool:
     """Send one signature email if the signature is still in the state the email is about."""
     signature = db.session.get(Signature, signature_id)
@@ -494,15 +526,15 @@ def deliver_email(signature_id: int, kind: EmailKind, *, message_key: str | None
         return False
     from advocacy import urls
 
-    petition = signature.petition
     locale = signature.locale
+    facts = _petition_mail_facts(signature.petition_id, locale)
     context = {
         "full_name": signature.full_name,
-        "petition_title": petition.display_title(locale),
-        "petition_url": urls.external_url("petitions.show", slug=petition.slug, lang=locale),
-        "campaign_name": petition.campaign.display_name(locale),
+        "petition_title": facts.title,
+        "petition_url": urls.external_url("petitions.show", slug=facts.slug, lang=locale),
+        "campaign_name": facts.campaign_name,
         # the campaign's own words under every email it sends (an address, who to write to), plain text
-        "campaign_footer": localized(petition.campaign.email_footer, locale),
+        "campaign_footer": facts.campaign_footer,
         "site_url": current_app.config["BASE_URL"],
     }
     if kind == EmailKind.CONFIRM:
@@ -513,5 +545,5 @@ def deliver_email(signature_id: int, kind: EmailKind, *, message_key: str | None
                                                     lang=locale)
     rendered = mail.render(kind.value, locale, **context)
     mail.send(mail.build_message(signature.email, rendered, locale=locale, message_key=message_key,
-                                 sender_name=petition.campaign.sender_name or context["campaign_name"]))
+                                 sender_name=facts.sender_name))
     return True
