@@ -18,7 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.header import Header
+from email.header import Header, decode_header, make_header
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_ASCII_POLICY
 from email.policy import SMTPUTF8 as SMTP_POLICY
@@ -206,12 +206,16 @@ class WireMessage:
         self.data = head + _CRLF + _header(name, value) + _CRLF + _CRLF + body
 
     def get(self, name: str, default: str | None = None) -> str | None:
-        """A header's value as sent (for logs and checks; encoded words stay encoded)."""
-        prefix = name.lower().encode("ascii") + b":"
-        for line in self.data.split(b"\r\n\r\n", 1)[0].split(_CRLF):
+        """A header's value, decoded (encoded words and folding undone), as ``EmailMessage`` gives it."""
+        head = self.data.split(b"\r\n\r\n", 1)[0].decode("ascii").replace("\r\n ", " ")
+        prefix = name.lower() + ":"
+        for line in head.split("\r\n"):
             if line.lower().startswith(prefix):
-                return line[len(prefix):].strip().decode("ascii")
+                return str(make_header(decode_header(line[len(prefix):].strip())))
         return default
+
+    def __getitem__(self, name: str) -> str | None:
+        return self.get(name)
 
 
 OutgoingMessage = EmailMessage | WireMessage

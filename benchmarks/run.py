@@ -546,7 +546,7 @@ def postgres_database(base_url: str) -> Iterator[str]:
     """A fresh database for the run, dropped at the end."""
     import psycopg
 
-    name = f"advocacy_bench_{secrets.token_hex(4)}"
+    name = f"{os.environ.get('ADVOCACY_BENCH_DB_PREFIX', 'advocacy_bench_')}{secrets.token_hex(4)}"
     admin = base_url.replace("postgresql+psycopg://", "postgresql://").rstrip("/") + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')

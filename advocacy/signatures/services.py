@@ -10,12 +10,13 @@ import enum
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -516,10 +517,32 @@ def _petition_mail_facts(petition_id: int, locale: str) -> _PetitionMail:
     return _petition_mail.get_or_make((petition_id, locale), float(current_app.config["PAGE_CACHE_SECONDS"]), load)
 
 
+_MAIL_READ: dict[str, Any] = {}
+
+
+def _signature_for_mail(signature_id: int) -> SimpleNamespace | None:
+    """The columns a signer's email needs, read with one statement built once (no ORM object: the worker
+    reads one per mail). Its sealed values open through the model's own ``Sealed`` attributes."""
+    statement = _MAIL_READ.get("select")
+    if statement is None:
+        table = Signature.__table__
+        statement = _MAIL_READ["select"] = select(
+            table.c.id, table.c.petition_id, table.c.state, table.c.locale, table.c.seal_id,
+            table.c.full_name.label(Signature.full_name.attr), table.c.email.label(Signature.email.attr),
+        ).where(table.c.id == bindparam("signature_id"))
+    row = db.session.execute(statement, {"signature_id": signature_id}).first()
+    return None if row is None else SimpleNamespace(**row._mapping)
+
+
 def deliver_email(signature_id: int, kind: EmailKind, *, message_key: str | None = None) -> bool:
     """Send one signature email if the signature is still in the state the email is about."""
-    signature = db.session.get(Signature, signature_id)
-    if signature is None or signature.email is None:
+    signature: Any = _signature_for_mail(signature_id)
+    if signature is None:
+        return False
+    # opened (and checked in their place) exactly as the model's attributes open them
+    address, full_name = Signature.email.__get__(signature, Signature), Signature.full_name.__get__(signature,
+                                                                                                    Signature)
+    if address is None:
         return False
     wanted = SignatureState.PENDING if kind == EmailKind.CONFIRM else SignatureState.CONFIRMED
     if signature.state != wanted:
@@ -529,7 +552,7 @@ def deliver_email(signature_id: int, kind: EmailKind, *, message_key: str | None
     locale = signature.locale
     facts = _petition_mail_facts(signature.petition_id, locale)
     context = {
-        "full_name": signature.full_name,
+        "full_name": full_name,
         "petition_title": facts.title,
         "petition_url": urls.external_url("petitions.show", slug=facts.slug, lang=locale),
         "campaign_name": facts.campaign_name,
@@ -544,6 +567,6 @@ def deliver_email(signature_id: int, kind: EmailKind, *, message_key: str | None
         context["withdraw_url"] = urls.external_url("signatures.withdraw", token=withdraw_token(signature.id),
                                                     lang=locale)
     rendered = mail.render(kind.value, locale, **context)
-    mail.send(mail.build_message(signature.email, rendered, locale=locale, message_key=message_key,
+    mail.send(mail.build_message(address, rendered, locale=locale, message_key=message_key,
                                  sender_name=facts.sender_name))
     return True

@@ -344,7 +344,9 @@ def test_a_new_signature_is_sealed_indexed_and_queued_like_the_model_does(make_p
         assert b"Taras" not in bytes(sealed)
         assert b"example.org" not in bytes(sealed)
     assert raw.email_index == services.email_index(petition.id, "taras@example.org")
-    assert raw.ip_hash and raw.network_hash and raw.domain_hash
+    assert raw.ip_hash
+    assert raw.network_hash
+    assert raw.domain_hash
     assert "203.0.113" not in f"{raw.ip_hash}{raw.network_hash}"
     assert raw.state == "pending"
     assert not raw.suspect
