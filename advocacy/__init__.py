@@ -20,6 +20,7 @@ from advocacy import (
     accounts,
     api,
     audit,
+    cache,
     console,
     dashboard,
     events,
@@ -172,6 +173,9 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     app.extensions["advocacy.settings"] = settings
     # first of all before_request functions: no extension or view sees such a request
     app.before_request(_refuse_control_characters)
+    # anonymous readers' shared answers (petition pages, the API) go out again from in front of Flask
+    app.wsgi_app = cache.FrontCache(  # type: ignore[method-assign]
+        app.wsgi_app, trusted_hosts=app.config["TRUSTED_HOSTS"], locale_for=i18n.locale_for_accept_language)
     if settings.trusted_proxies:
         # The client's address and scheme come from the last N X-Forwarded-For/-Proto hops (what our own
         # proxies appended), so rate limits count signers, not the proxy. X-Forwarded-Host is never

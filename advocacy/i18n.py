@@ -8,6 +8,8 @@ import pycountry
 from babel import Locale
 from flask import Flask, Response, current_app, has_request_context, request
 from flask_babel import get_locale, refresh
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 SUPPORTED_LOCALES = ("en", "uk", "ru")
 DEFAULT_LOCALE = "en"
@@ -34,11 +36,15 @@ def select_locale() -> str:
         environ.get("HTTP_COOKIE") and normalize_locale(current.cookies.get(LOCALE_COOKIE)))
     if explicit:
         return explicit
-    header = environ.get("HTTP_ACCEPT_LANGUAGE", "")
+    return locale_for_accept_language(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
+
+
+def locale_for_accept_language(header: str) -> str:
+    """The supported locale an Accept-Language header asks for first, or English."""
     chosen = _accepted.get(header)
     if chosen is None:
         # browsers send a handful of distinct headers: parse each once (bounded, so odd ones cannot fill memory)
-        chosen = current.accept_languages.best_match(SUPPORTED_LOCALES) or DEFAULT_LOCALE
+        chosen = parse_accept_header(header, LanguageAccept).best_match(SUPPORTED_LOCALES) or DEFAULT_LOCALE
         if len(_accepted) >= 2048:
             _accepted.clear()
         _accepted[header] = chosen

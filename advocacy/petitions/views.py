@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from advocacy.cache import TTLCache, shared_seconds
+from advocacy.cache import TTLCache, share_response, shared_seconds
 from advocacy.events import services as events
 from advocacy.extensions import csrf, db, limiter
 from advocacy.i18n import current_locale, normalize_locale, remember_locale
@@ -68,9 +68,11 @@ def _petition_page(slug: str) -> bytes:
 @limiter.limit(SIGN_LIMITS, methods=["POST"])
 def show(slug: str) -> tuple[str | bytes, int] | WerkzeugResponse:
     if request.method != "POST":
-        key = (slug, current_locale(), request.query_string)
-        page = _page_cache.get_or_make(key, shared_seconds(float(current_app.config["PAGE_CACHE_SECONDS"])),
-                                       lambda: _petition_page(slug))
+        locale = current_locale()
+        seconds = shared_seconds(float(current_app.config["PAGE_CACHE_SECONDS"]))
+        page = _page_cache.get_or_make((slug, locale, request.query_string), seconds, lambda: _petition_page(slug))
+        if seconds > 0:
+            share_response(locale)  # the next anonymous readers may get this answer from in front of Flask
         return page, 200
     petition = _petition_or_404(slug)
     form = _sign_form(petition)

@@ -321,3 +321,44 @@ def test_choosing_a_language_on_a_page_opened_with_lang_in_its_link_takes_effect
     assert answer.status_code == 303
     assert answer.headers["Location"] == f"/p/{petition.slug}?x=1"
     assert '<html lang="en">' in client.get(answer.headers["Location"]).get_data(as_text=True)
+
+
+def test_anonymous_readers_get_the_shared_answer_from_in_front_of_flask(app):
+    """A reader with no cookie and no query string gets the last shared answer in their language again without
+    Flask (same status, headers and body); anyone else, or another language, or a foreign Host goes through."""
+    from flask import request_started
+
+    slug = open_petition_outside_any_context(app)
+    app.config["PAGE_CACHE_SECONDS"] = 60
+    reached: list[str] = []
+
+    def note(sender: object, **extra: object) -> None:
+        from flask import request
+
+        reached.append(request.full_path)
+
+    request_started.connect(note, app)
+    try:
+        reader = app.test_client(use_cookies=False)
+        for path in (f"/p/{slug}", f"/api/v1/petitions/{slug}"):
+            first, second = reader.get(path), reader.get(path)
+            assert first.status_code == second.status_code == 200
+            assert first.get_data() == second.get_data()
+            assert sorted(first.headers.items()) == sorted(second.headers.items())
+            assert "Set-Cookie" not in second.headers
+            assert second.headers["Content-Security-Policy"].startswith("default-src 'self'")
+        assert len(reached) == 2  # the second of each never reached Flask
+        ukrainian = reader.get(f"/p/{slug}", headers={"Accept-Language": "uk,en;q=0.5"})
+        assert '<html lang="uk">' in ukrainian.get_data(as_text=True)
+        assert reader.get(f"/p/{slug}?x=1").status_code == 200
+        assert reader.get(f"/p/{slug}", headers={"Cookie": "lang=ru"}).status_code == 200
+        assert '<html lang="ru">' in reader.get(f"/p/{slug}", headers={"Cookie": "lang=ru"}).get_data(as_text=True)
+        assert reader.get(f"/p/{slug}", headers={"Host": "evil.example"}).status_code == 400
+        assert len(reached) == 7
+        cache.clear_all()  # what a petition's change committed in this process does
+        reader.get(f"/p/{slug}")
+        assert len(reached) == 8
+    finally:
+        request_started.disconnect(note, app)
+        app.config["PAGE_CACHE_SECONDS"] = 0
+        cache.clear_all()
