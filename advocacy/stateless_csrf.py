@@ -17,6 +17,7 @@ token from an older page may send either.
 from __future__ import annotations
 
 import hmac
+import time
 from typing import Any
 
 from flask import current_app, session
@@ -43,13 +44,32 @@ class FormTokenInvalid(ValueError):
 
 def _serializer() -> URLSafeTimedSerializer:
     # the last key signs; fallback keys still verify tokens made before a rotation
-    keys = [*current_app.config.get("SECRET_KEY_FALLBACKS", []), current_app.config["SECRET_KEY"]]
-    return URLSafeTimedSerializer(keys, salt=SALT)
+    keys = (*current_app.config.get("SECRET_KEY_FALLBACKS", []), current_app.config["SECRET_KEY"])
+    serializer = _serializers.get(keys)
+    if serializer is None:
+        serializer = URLSafeTimedSerializer(list(keys), salt=SALT)
+        _serializers.clear()
+        _serializers[keys] = serializer
+    return serializer
+
+
+_serializers: dict[tuple[Any, ...], URLSafeTimedSerializer] = {}
 
 
 def form_token(form_id: str) -> str:
-    """A token for the form ``form_id`` (e.g. ``sign:<slug>``), the same for every reader."""
-    return _serializer().dumps(form_id)
+    """A token for the form ``form_id`` (e.g. ``sign:<slug>``), the same for every reader (and within one
+    second the same token: it is made once a second per form and key, not for every form shown)."""
+    key = (form_id, current_app.config["SECRET_KEY"], int(time.time()))
+    token = _minted.get(key)
+    if token is None:
+        token = _serializer().dumps(form_id)
+        if len(_minted) > 256:
+            _minted.clear()
+        _minted[key] = token
+    return token
+
+
+_minted: dict[tuple[str, str, int], str] = {}
 
 
 def check_form_token(token: str | None, form_id: str, *, max_age: int | None = None) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -73,7 +73,22 @@ def signals(petition_id: int, client_address: str | None, email: str) -> Signals
     return Signals(ip_hash, network_hash, _hash("domain", petition_id, domain), domain)
 
 
-def suspicion(petition: Petition, found: Signals) -> str | None:
+class Thresholds(Protocol):
+    """What ``suspicion`` reads of a petition (a ``Petition``, or signing's smaller view of one)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def fraud_window_minutes(self) -> int: ...
+    @property
+    def fraud_limit_address(self) -> int: ...
+    @property
+    def fraud_limit_network(self) -> int: ...
+    @property
+    def fraud_limit_domain(self) -> int: ...
+
+
+def suspicion(petition: Thresholds, found: Signals) -> str | None:
     """Which signal a new signature trips ("address", "network", "domain"), or None: counts the petition's
     signatures with the same signal within its window (each count one index range, stopped at its limit),
     the three in one statement built once (signing runs this for every new signature)."""

@@ -74,23 +74,27 @@ def show(slug: str) -> tuple[str | bytes, int] | WerkzeugResponse:
         if seconds > 0:
             share_response(locale)  # the next anonymous readers may get this answer from in front of Flask
         return page, 200
-    petition = _petition_or_404(slug)
-    form = _sign_form(petition)
+    # signing reads only what it needs of the petition; the whole of it only to show the form again
+    facts = signatures.signing_petition(slug=slug)
+    if facts is None:
+        abort(404)
+    form = SignForm(locale=current_locale(), postcode_required=facts.postcode_required,
+                    meta=form_meta(f"sign:{facts.slug}"))
     if not form.validate():
-        return _render_petition(petition, form, 400)
+        return _render_petition(_petition_or_404(slug), form, 400)
     try:
-        signatures.sign(petition.id, signatures.Signer(
+        signatures.sign(facts.id, signatures.Signer(
             full_name=form.full_name.data or "", email=form.email.data or "", country=form.country.data or "",
             postcode=form.postcode.data, locale=current_locale(),
             consent_share_name=bool(form.consent_share_name.data), opt_in_news=bool(form.opt_in_news.data),
-        ), client_address=request.remote_addr)  # turned into keyed fraud signals, never kept as it is
+        ), client_address=request.remote_addr, petition=facts)  # the address becomes keyed fraud signals only
         db.session.commit()
     except signatures.SignatureRejected as rejected:
         for name, messages in rejected.errors.items():
             field = getattr(form, name, None)
             target = field.errors if field is not None else form.form_errors
             target.extend(messages)
-        return _render_petition(petition, form, 400)
+        return _render_petition(_petition_or_404(slug), form, 400)
     # the slug of the URL: the committed petition's attributes are expired and would be read again
     return redirect(url_for("petitions.signed", slug=slug), code=303)
 

@@ -6,6 +6,7 @@ never tells anybody whether an address has signed.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import unicodedata
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from advocacy.extensions import db
 from advocacy.fraud import services as fraud
 from advocacy.i18n import SUPPORTED_LOCALES, is_country, localized
 from advocacy.outbox import services as outbox
-from advocacy.petitions.models import Petition
+from advocacy.petitions.models import PUBLIC_STATUSES, Petition, PetitionStatus
 from advocacy.signatures.models import Signature, SignatureState
 from advocacy.tallies import services as tallies
 
@@ -159,7 +160,7 @@ def clean_postcode(value: str | None, *, required: bool) -> str | None:
     return postcode
 
 
-def validate_signer(petition: Petition, signer: Signer) -> Signer:
+def validate_signer(petition: Petition | SigningPetition, signer: Signer) -> Signer:
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, object] = {}
     checks = {
@@ -192,7 +193,52 @@ def email_index(petition_id: int, address: str) -> str:
 
 # --- flows ----------------------------------------------------------------------------------------
 
-def sign(petition_id: int, signer: Signer, *, client_address: str | None = None) -> SignOutcome:
+@dataclass(frozen=True)
+class SigningPetition:
+    """What signing needs of a petition, read with one small statement (not the whole petition): its id and
+    slug, whether it takes signatures, whether it asks for a postcode, and its fraud thresholds."""
+
+    id: int
+    slug: str
+    status: PetitionStatus
+    closes_at: datetime | None
+    postcode_required: bool
+    fraud_window_minutes: int
+    fraud_limit_address: int
+    fraud_limit_network: int
+    fraud_limit_domain: int
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        """As ``Petition.is_open``."""
+        if self.status != PetitionStatus.OPEN:
+            return False
+        return self.closes_at is None or (now or utcnow()) < self.closes_at
+
+
+_FACTS: dict[str, Any] = {}
+
+
+def signing_petition(*, slug: str | None = None, petition_id: int | None = None) -> SigningPetition | None:
+    """The public (open or closed) petition with this slug, or the petition with this id (any status), as
+    signing needs it; None if there is none."""
+    by = "slug" if slug is not None else "id"
+    statement = _FACTS.get(by)
+    if statement is None:
+        table = Petition.__table__
+        columns = [table.c[field.name] for field in dataclasses.fields(SigningPetition)]
+        condition = table.c.slug == bindparam("slug") if by == "slug" else table.c.id == bindparam("petition_id")
+        statement = _FACTS[by] = select(*columns).where(condition)
+    row = db.session.execute(statement, {"slug": slug} if by == "slug" else {"petition_id": petition_id}).first()
+    if row is None:
+        return None
+    found = SigningPetition(**row._mapping)
+    if slug is not None and found.status not in PUBLIC_STATUSES:
+        return None
+    return found
+
+
+def sign(petition_id: int, signer: Signer, *, client_address: str | None = None,
+         petition: SigningPetition | None = None) -> SignOutcome:
     """Store a pending signature or answer a repeat; flushes, the caller commits.
 
     ``client_address`` (the request's, after the trusted proxies) is only turned into keyed fraud signals
@@ -203,7 +249,8 @@ def sign(petition_id: int, signer: Signer, *, client_address: str | None = None)
     transaction. Only when the address has signed before (the insert gave no row) is the stored signature
     loaded and answered as a repeat.
     """
-    petition = db.session.get(Petition, petition_id)
+    if petition is None or petition.id != petition_id:
+        petition = signing_petition(petition_id=petition_id)
     if petition is None:
         raise SignatureNotFound(petition_id)
     clean = validate_signer(petition, signer)
@@ -246,7 +293,7 @@ def _insert_statement(dialect: str) -> Any:
     return statement
 
 
-def _insert_pending(petition: Petition, signer: Signer, index: str, client_address: str | None) -> int | None:
+def _insert_pending(petition: SigningPetition, signer: Signer, index: str, client_address: str | None) -> int | None:
     """Insert a new pending signature, sealed as the model seals it; None if the address has signed already
     (its row is then left as it is)."""
     found = fraud.signals(petition.id, client_address, signer.email)
@@ -290,7 +337,7 @@ def _savepoint() -> SessionTransaction:
     return db.session.begin_nested()
 
 
-def _sign_once(petition: Petition, signer: Signer, index: str,
+def _sign_once(petition: SigningPetition, signer: Signer, index: str,
                client_address: str | None) -> tuple[SignOutcome, int, EmailKind | None]:
     """Store or find the signature; returns the outcome, its id and the email it calls for."""
     petition_id = petition.id
