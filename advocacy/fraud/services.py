@@ -100,7 +100,7 @@ def suspicion(petition: Thresholds, found: Signals) -> str | None:
     for reason, value, limit in checks:
         params[reason] = value
         params[f"{reason}_limit"] = limit if value is not None and limit > 0 else 0  # LIMIT 0: nothing is read
-    counts = db.session.execute(_suspicion_statement(), params).one()
+    counts = db.session.connection().execute(_suspicion_statement(), params).one()  # Core: no ORM steps
     for (reason, value, limit), recent in zip(checks, counts, strict=True):
         if value is not None and limit > 0 and (recent or 0) >= limit:
             return reason

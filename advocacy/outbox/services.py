@@ -49,7 +49,7 @@ def enqueue_row(actor_name: str, *args: Any) -> int:
     if statement is None:
         table = OutboxMessage.__table__
         statement = _OUTBOX_INSERTS["insert"] = insert(table).returning(table.c.id)
-    row_id = int(db.session.execute(statement, {"actor_name": actor_name, "args": list(args),
+    row_id = int(db.session.connection().execute(statement, {"actor_name": actor_name, "args": list(args),
                                                 "created_at": utcnow()}).scalar_one())
     db.session.info.setdefault(_PENDING_KEY, []).append((row_id, actor_name, list(args)))
     return row_id
@@ -145,11 +145,11 @@ def relay_stale(*, older_than: datetime | None = None) -> int:
 def claim(outbox_id: int, message_id: str) -> bool:
     """Let one message run the row: a free or expired lease, or the message's own (its retries keep it)."""
     now = utcnow()
-    result = db.session.execute(_statement("claim"), {
+    result = db.session.connection().execute(_statement("claim"), {
         "row": outbox_id, "now": now, "owner": message_id, "new_owner": message_id,
         "until": now + resend_after(),
     })
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return result.rowcount == 1
 
 
 _STATEMENTS: dict[str, Any] = {}
@@ -198,7 +198,7 @@ def record_attempt_failure(outbox_id: int, message_id: str, wait: timedelta, err
 
 
 def mark_done(outbox_id: int) -> None:
-    db.session.execute(_statement("done"), {"row": outbox_id, "at": utcnow()})
+    db.session.connection().execute(_statement("done"), {"row": outbox_id, "at": utcnow()})
 
 
 def mark_failed(outbox_id: int, error: str, *, system_error: bool | None = None) -> None:

@@ -228,7 +228,8 @@ def signing_petition(*, slug: str | None = None, petition_id: int | None = None)
         columns = [table.c[field.name] for field in dataclasses.fields(SigningPetition)]
         condition = table.c.slug == bindparam("slug") if by == "slug" else table.c.id == bindparam("petition_id")
         statement = _FACTS[by] = select(*columns).where(condition)
-    row = db.session.execute(statement, {"slug": slug} if by == "slug" else {"petition_id": petition_id}).first()
+    params = {"slug": slug} if by == "slug" else {"petition_id": petition_id}
+    row = db.session.connection().execute(statement, params).first()  # Core on the session's transaction
     if row is None:
         return None
     found = SigningPetition(**row._mapping)
@@ -318,7 +319,7 @@ def _insert_pending(petition: SigningPetition, signer: Signer, index: str, clien
         "suspect": reason is not None, "suspect_reason": reason,
     }
     statement = _insert_statement(db.session.get_bind().dialect.name)
-    new_id = db.session.execute(statement, values).scalar()
+    new_id = db.session.connection().execute(statement, values).scalar()
     return None if new_id is None else int(new_id)
 
 
@@ -577,7 +578,7 @@ def _signature_for_mail(signature_id: int) -> SimpleNamespace | None:
             table.c.id, table.c.petition_id, table.c.state, table.c.locale, table.c.seal_id,
             table.c.full_name.label(Signature.full_name.attr), table.c.email.label(Signature.email.attr),
         ).where(table.c.id == bindparam("signature_id"))
-    row = db.session.execute(statement, {"signature_id": signature_id}).first()
+    row = db.session.connection().execute(statement, {"signature_id": signature_id}).first()
     return None if row is None else SimpleNamespace(**row._mapping)
 
 
