@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, bindparam, case, func, or_, select, update
+from sqlalchemy import Integer, bindparam, case, func, literal_column, select, update
 
 from advocacy.accounts.roles import Principal, require_admin, require_organiser
 from advocacy.audit import services as audit
@@ -129,6 +129,10 @@ def _suspicion_statement() -> Any:
 
 
 _held_back: TTLCache[int] = TTLCache(maxsize=1024)
+# "suspect" written as the partial index ix_signatures_petition_suspect says it, so both databases use it:
+# "suspect IS true" (PostgreSQL) and "suspect = 1" (SQLite) are not matched to it, and the count read every
+# signature of the petition (54 ms at 100,000 on PostgreSQL, each time the few-second cache ran out)
+SUSPECT = literal_column("signatures.suspect")  # untyped: a Boolean would be written "= 1" for SQLite
 
 
 def held_back(petition_id: int) -> int:
@@ -139,8 +143,8 @@ def held_back(petition_id: int) -> int:
     def count() -> int:
         return int(db.session.scalar(
             select(func.count()).select_from(Signature)
-            .where(Signature.petition_id == petition_id, Signature.suspect.is_(True),
-                   or_(Signature.state == SignatureState.PENDING, Signature.state == SignatureState.CONFIRMED))
+            .where(Signature.petition_id == petition_id, SUSPECT,
+                   Signature.state.in_((SignatureState.PENDING, SignatureState.CONFIRMED)))
         ) or 0)
 
     return _held_back.get_or_make(petition_id, seconds, count)
