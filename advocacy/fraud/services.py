@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, bindparam, case, func, literal_column, select, update
+from sqlalchemy import ColumnClause, Integer, bindparam, case, func, literal_column, select, update
 
 from advocacy.accounts.roles import Principal, require_admin, require_organiser
 from advocacy.audit import services as audit
@@ -132,7 +132,8 @@ _held_back: TTLCache[int] = TTLCache(maxsize=1024)
 # "suspect" written as the partial index ix_signatures_petition_suspect says it, so both databases use it:
 # "suspect IS true" (PostgreSQL) and "suspect = 1" (SQLite) are not matched to it, and the count read every
 # signature of the petition (54 ms at 100,000 on PostgreSQL, each time the few-second cache ran out)
-SUSPECT = literal_column("signatures.suspect")  # untyped: a Boolean would be written "= 1" for SQLite
+# (untyped: a Boolean would be written "= 1" for SQLite)
+SUSPECT: ColumnClause[Any] = literal_column("signatures.suspect")
 
 
 def held_back(petition_id: int) -> int:
