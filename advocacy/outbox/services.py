@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, delete, event, func, insert, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from advocacy.dbtypes import utcnow
@@ -142,10 +143,13 @@ def relay_stale(*, older_than: datetime | None = None) -> int:
     return len(sent)
 
 
-def claim(outbox_id: int, message_id: str) -> bool:
-    """Let one message run the row: a free or expired lease, or the message's own (its retries keep it)."""
+def claim(outbox_id: int, message_id: str, *, connection: Connection | None = None) -> bool:
+    """Let one message run the row: a free or expired lease, or the message's own (its retries keep it).
+
+    On the session's transaction, or on ``connection`` (the worker's: in autocommit, the one statement is its
+    own transaction, with no BEGIN and COMMIT around it)."""
     now = utcnow()
-    result = db.session.connection().execute(_statement("claim"), {
+    result = (connection or db.session.connection()).execute(_statement("claim"), {
         "row": outbox_id, "now": now, "owner": message_id, "new_owner": message_id,
         "until": now + resend_after(),
     })
@@ -197,8 +201,9 @@ def record_attempt_failure(outbox_id: int, message_id: str, wait: timedelta, err
     )
 
 
-def mark_done(outbox_id: int) -> None:
-    db.session.connection().execute(_statement("done"), {"row": outbox_id, "at": utcnow()})
+def mark_done(outbox_id: int, *, connection: Connection | None = None) -> None:
+    """The row's work is done (on the session's transaction, or on ``connection`` as for ``claim``)."""
+    (connection or db.session.connection()).execute(_statement("done"), {"row": outbox_id, "at": utcnow()})
 
 
 def mark_failed(outbox_id: int, error: str, *, system_error: bool | None = None) -> None:
