@@ -682,6 +682,13 @@ def benchmark(args: argparse.Namespace, workdir: Path, processes: Processes,
     advocacy = str(BIN / "advocacy")
     run_checked([advocacy, "db", "upgrade"], env=env, log_path=workdir / "setup.log", what="advocacy db upgrade")
     run_checked([advocacy, "demo"], env=env, log_path=workdir / "setup.log", what="advocacy demo")
+    if args.fill:
+        # the petition holds this many signatures before the run (fill.py: sealed and indexed like signing's)
+        began = time.monotonic()
+        run_checked([sys.executable, str(BENCH_DIR / "fill.py"), args.petition, str(args.fill)], env=env,
+                    log_path=workdir / "setup.log", what="fill.py")
+        results["fill"] = {"signatures": args.fill, "seconds": round(time.monotonic() - began, 1)}
+        print(f"[setup] {args.fill:,} signatures filled in {results['fill']['seconds']}s")
 
     worker = None
     if args.mode == "postgres":
@@ -970,6 +977,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="gunicorn --reuse-port for both servers (one listening socket per worker)")
     parser.add_argument("--petition", default="free-ukrainian-civilians", help="slug of a demo petition")
     parser.add_argument("--mail-timeout", type=float, default=120, help="seconds to wait for confirmation mails")
+    parser.add_argument("--fill", type=int, default=0, metavar="N",
+                        help="fill the petition with N signatures (fill.py) before the run")
     parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/",
                         help="server where the run creates (and drops) its database")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12",
