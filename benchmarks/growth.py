@@ -13,7 +13,8 @@ request reads the database:
 - signing (the form POST, each from another address; median of 200) and confirming (the confirm POST,
   median of 100),
 - the periodic jobs once each: ``reconcile-tallies``, ``purge-expired-pending`` (its first run at a size
-  deletes what fill.py left expired, the second is the steady state), ``erase-after-retention`` (nothing
+  deletes what fill.py left expired, the second, after a VACUUM as autovacuum would run in the hour between,
+  is the steady state), ``erase-after-retention`` (nothing
   due: the demo's petition is open).
 
 At the largest size the petition is then closed with a retention period that has run out, and the erasure
@@ -103,6 +104,9 @@ def measure(app: Any, petition_id: int, size: int, run: str) -> dict[str, Any]:
         by_name = {job.name: job for job in app.extensions["advocacy.periodic_jobs"]}
         for name in ("reconcile-tallies", "purge-expired-pending", "purge-expired-pending",
                      "erase-after-retention"):
+            if name in jobs:
+                # what the next hourly run meets: the deleted rows vacuumed away (autovacuum does it meanwhile)
+                vacuum(str(db.engine.url.render_as_string(hide_password=False)))
             started = time.perf_counter()
             by_name[name].run()
             db.session.commit()
