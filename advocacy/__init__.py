@@ -21,6 +21,7 @@ from advocacy import (
     accounts,
     api,
     audit,
+    cache,
     console,
     dashboard,
     events,
@@ -206,6 +207,9 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     app.extensions["advocacy.settings"] = settings
     # first of all before_request functions: no extension or view sees such a request
     app.before_request(_refuse_control_characters)
+    # anonymous readers' shared answers (petition pages, the API) go out again from in front of Flask
+    app.wsgi_app = cache.FrontCache(  # type: ignore[method-assign]
+        app.wsgi_app, trusted_hosts=app.config["TRUSTED_HOSTS"], locale_for=i18n.locale_for_accept_language)
     if settings.trusted_proxies:
         # The client's address and scheme come from the last N X-Forwarded-For/-Proto hops (what our own
         # proxies appended), so rate limits count signers, not the proxy. X-Forwarded-Host is never
@@ -221,7 +225,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     db.init_app(app)
     migrate.init_app(app, db, directory=str(folders["migrations"]))
     csrf.init_app(app)
-    babel.init_app(app, default_locale=i18n.DEFAULT_LOCALE, locale_selector=i18n.select_locale)
+    babel.init_app(app, default_locale=i18n.DEFAULT_LOCALE, locale_selector=i18n.select_babel_locale)
     limiter.init_app(app)
     logs.install_redaction()
     i18n.init_app(app)
@@ -286,9 +290,9 @@ def has_control_characters(value: str) -> bool:
 def _refuse_control_characters() -> None:
     """No link of ours puts control characters in a path or a query parameter: 400, before they reach a
     redirect (a newline in a Location header), a database (PostgreSQL refuses NUL in text) or a cookie."""
-    if has_control_characters(request.path) or any(
+    if has_control_characters(request.path) or (request.query_string and any(
         has_control_characters(key) or has_control_characters(value) for key, value in request.args.items(multi=True)
-    ):
+    )):
         abort(400)
 
 
@@ -354,26 +358,42 @@ def _configure_sqlite(app: Flask) -> None:
         apply_sqlite_pragmas(db.engine)
 
 
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+)
+_SECURITY_HEADER_NAMES = frozenset(name.lower() for name, _value in SECURITY_HEADERS)
+
+
 def _register_security_headers(app: Flask) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
-        framed = bool(request.environ.get(_FRAMEABLE)) and response.status_code < 400
-        response.headers["Content-Security-Policy"] = (
-            FRAMEABLE_CONTENT_SECURITY_POLICY if framed else CONTENT_SECURITY_POLICY)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        if framed:
-            response.headers.pop("X-Frame-Options", None)
+        headers = response.headers
+        # every answer gets them; appended at once (no view sets one of them, so nothing is replaced)
+        if not _SECURITY_HEADER_NAMES.isdisjoint(name.lower() for name, _value in headers):
+            for name, value in SECURITY_HEADERS:
+                headers[name] = value
         else:
-            response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-        shared = bool(request.environ.get(_CROSS_ORIGIN)) and response.status_code < 400
-        response.headers["Cross-Origin-Resource-Policy"] = "cross-origin" if shared else "same-origin"
-        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+            headers.extend(SECURITY_HEADERS)
+        environ = request.environ
+        # the embeddable counter may be framed by any site, and the badge and picture shown on any site; an
+        # error answer of theirs keeps the strict headers
+        if environ.get(_FRAMEABLE) and response.status_code < 400:
+            headers["Content-Security-Policy"] = FRAMEABLE_CONTENT_SECURITY_POLICY
+            headers.pop("X-Frame-Options", None)
+        if environ.get(_CROSS_ORIGIN) and response.status_code < 400:
+            headers["Cross-Origin-Resource-Policy"] = "cross-origin"
         if request.path.startswith(("/confirm/", "/withdraw/")):
-            response.headers["Cache-Control"] = "no-store"
-        response.vary.add("Accept-Language")
-        response.vary.add("Cookie")
+            headers["Cache-Control"] = "no-store"
+        if "Vary" in headers:
+            response.vary.update(("Accept-Language", "Cookie"))
+        else:
+            headers["Vary"] = "Accept-Language, Cookie"
         return response
 
 

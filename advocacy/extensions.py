@@ -1,5 +1,6 @@
 """Extensions are created here and bound in create_app; this module imports nothing of the app."""
 
+from flask import current_app, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -25,9 +26,36 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
-csrf = CSRFProtect()
+
+
+class MethodFirstCSRFProtect(CSRFProtect):
+    """Flask-WTF's check before every request, asking first whether the method needs a token at all (Flask-WTF
+    looks its exemptions up first, for every GET too)."""
+
+    def protect(self, apply_exemptions: bool = False) -> None:
+        if request.method not in current_app.config["WTF_CSRF_METHODS"]:
+            return
+        super().protect(apply_exemptions)
+
+
+csrf = MethodFirstCSRFProtect()
 babel = Babel()
+
+
+class PostLimiter(Limiter):
+    """Every limit of the site is on a POST (signing, asking for a new link, checking a packet): a GET, HEAD
+    or OPTIONS request skips Flask-Limiter's bookkeeping altogether (its check runs before every request and
+    again around every limited view, and cost a reader of a cached page about as much as the page itself).
+    A limit put on a GET would therefore never apply: limit the POST that does the work."""
+
+    def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
+        if request.method in SAFE_METHODS:
+            return
+        super()._check_request_limit(callable_name, in_middleware)
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # The remote address lives only in the limiter's short-lived window counters, never in the database or logs.
-limiter = Limiter(key_func=get_remote_address)
+limiter = PostLimiter(key_func=get_remote_address)
 # organiser, admin and liaison accounts (advocacy.accounts binds it: user loader, session limits)
 login_manager = LoginManager()

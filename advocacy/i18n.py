@@ -9,6 +9,8 @@ import pycountry
 from babel import Locale
 from flask import Flask, Response, current_app, has_request_context, request
 from flask_babel import get_locale, refresh
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 SUPPORTED_LOCALES = ("en", "uk", "ru", "de", "fr", "pl")
 DEFAULT_LOCALE = "en"
@@ -35,16 +37,42 @@ def select_locale() -> str:
     """An explicit choice (?lang= or the remembered cookie) wins, then Accept-Language, then English."""
     if not has_request_context():
         return DEFAULT_LOCALE
-    explicit = normalize_locale(request.args.get("lang")) or normalize_locale(request.cookies.get(LOCALE_COOKIE))
+    current = request._get_current_object()  # type: ignore[attr-defined]  # one proxy look-up, not five
+    environ = current.environ
+    # the query string and cookies are parsed only when there are some
+    explicit = (environ.get("QUERY_STRING") and normalize_locale(current.args.get("lang"))) or (
+        environ.get("HTTP_COOKIE") and normalize_locale(current.cookies.get(LOCALE_COOKIE)))
     if explicit:
         return explicit
-    # in the browser's order of preference; a regional tag (pl-PL) chooses its language even when a language
-    # the reader likes less (en;q=0.5) is offered exactly
-    for value, _quality in request.accept_languages:
-        chosen = normalize_locale(value)
-        if chosen:
-            return chosen
-    return DEFAULT_LOCALE
+    return locale_for_accept_language(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
+
+
+def locale_for_accept_language(header: str) -> str:
+    """The supported locale an Accept-Language header asks for first, or English."""
+    chosen = _accepted.get(header)
+    if chosen is None:
+        # browsers send a handful of distinct headers: parse each once (bounded, so odd ones cannot fill memory)
+        # in the browser's order of preference; a regional tag (pl-PL) chooses its language even when a
+        # language the reader likes less (en;q=0.5) is offered exactly
+        chosen = next((code for code in (normalize_locale(value) for value, _q in
+                                         parse_accept_header(header, LanguageAccept)) if code), DEFAULT_LOCALE)
+        if len(_accepted) >= 2048:
+            _accepted.clear()
+        _accepted[header] = chosen
+    return chosen
+
+
+_accepted: dict[str, str] = {}
+
+
+@lru_cache(maxsize=16)
+def _babel_locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+def select_babel_locale() -> Locale:
+    """``select_locale`` as the parsed Locale Flask-Babel wants: parsed once per language, not per request."""
+    return _babel_locale(select_locale())
 
 
 def current_locale() -> str:

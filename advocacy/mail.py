@@ -6,8 +6,11 @@ ADVOCACY_SMTP_URL is set, otherwise ``.eml`` files in the instance ``mail/`` fol
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import os
+import secrets
 import smtplib
 import ssl
 import threading
@@ -15,6 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.header import Header, decode_header, make_header
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_ASCII_POLICY
 from email.policy import SMTPUTF8 as SMTP_POLICY
@@ -91,17 +95,33 @@ def _domain() -> str:
 
 def build_message(to: str, email: RenderedEmail, *, locale: str, message_key: str | None = None,
                   attachments: tuple[Attachment, ...] = (), list_unsubscribe: str | None = None,
-                  one_click_unsubscribe: bool = False, sender_name: str | None = None) -> EmailMessage:
+                  one_click_unsubscribe: bool = False, sender_name: str | None = None) -> OutgoingMessage:
     """The message: text and HTML alternatives, then any attachments.
 
     ``message_key`` makes the Message-ID stable, so a send that is redone after a crash is recognisably the
     same message (mail systems fold duplicates with one Message-ID). ``list_unsubscribe`` is a URL for the
     List-Unsubscribe header; ``one_click_unsubscribe`` says a POST to it unsubscribes (RFC 8058).
     ``sender_name`` is the name the From shows (the petition's campaign).
+
+    The usual message (no attachment, ASCII addresses: every signer's mail but an internationalized
+    address's) is written straight to its wire form (``WireMessage``), about ten times cheaper than the
+    stdlib's ``EmailMessage``, whose header objects are parsed when set and folded again when sent; the
+    others are built as an ``EmailMessage``. Both read back the same with any MIME parser.
     """
     domain = _domain()
+    from_header = sender(sender_name)
+    message_id = f"<{message_key}@{domain}>" if message_key else make_msgid(domain=domain)
+    extra: list[tuple[str, str]] = [("Date", format_datetime(utcnow())), ("Message-ID", message_id),
+                                    ("Auto-Submitted", "auto-generated"), ("Content-Language", locale)]
+    if list_unsubscribe:
+        extra.append(("List-Unsubscribe", f"<{list_unsubscribe}>"))
+        if one_click_unsubscribe:
+            extra.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+    sender_address = parseaddr(from_header)[1]
+    if not attachments and f"{sender_address}{to}".isascii() and "\n" not in to and "\r" not in to:
+        return WireMessage.build(from_header, sender_address, to, email, extra)
     message = EmailMessage()
-    message["From"] = sender(sender_name)
+    message["From"] = from_header
     message["To"] = to
     message["Subject"] = email.subject
     message.set_content(email.text)
@@ -111,25 +131,106 @@ def build_message(to: str, email: RenderedEmail, *, locale: str, message_key: st
         message.add_attachment(attachment.data, maintype=maintype, subtype=subtype or "octet-stream",
                                filename=attachment.filename)
     # after the body: set_content clears every Content-* header
-    message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = f"<{message_key}@{domain}>" if message_key else make_msgid(domain=domain)
-    message["Auto-Submitted"] = "auto-generated"
-    message["Content-Language"] = locale
-    if list_unsubscribe:
-        message["List-Unsubscribe"] = f"<{list_unsubscribe}>"
-        if one_click_unsubscribe:
-            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    for name, value in extra:
+        message[name] = value
     return message
 
 
-def as_bytes(message: EmailMessage) -> bytes:
+_CRLF = b"\r\n"
+
+
+def _header(name: str, value: str) -> bytes:
+    """One header, folded; words outside ASCII as RFC 2047 encoded words."""
+    value = " ".join(value.split())  # no line breaks of its own: they would start a header of their own
+    if value.isascii() and len(name) + len(value) < 900:
+        return f"{name}: {value}".encode("ascii")  # within the 998 a line may hold: a URL is not broken up
+    encoded = Header(value, "us-ascii" if value.isascii() else "utf-8", header_name=name).encode(linesep="\r\n")
+    return f"{name}: {encoded}".encode("ascii")
+
+
+def _address_header(name: str, value: str) -> bytes:
+    """From or To: the display name encoded if it needs to be, the (ASCII) address as it is."""
+    display, address = parseaddr(value)
+    if not display:
+        return f"{name}: {address}".encode("ascii")
+    if display.isascii():
+        return f"{name}: {formataddr((display, address))}".encode("ascii")
+    encoded = Header(display, "utf-8", header_name=name).encode(linesep="\r\n")
+    return f"{name}: {encoded} <{address}>".encode("ascii")
+
+
+def _text_part(subtype: str, text: str) -> bytes:
+    """A text part in UTF-8: quoted-printable or base64, whichever is shorter (as the stdlib chooses)."""
+    data = text.replace("\r\n", "\n").encode("utf-8")
+    if data.isascii() and max(map(len, data.split(b"\n")), default=0) <= 78:
+        cte, body = "7bit", data
+    else:
+        quoted = binascii.b2a_qp(data, istext=True)
+        if len(quoted) <= len(data) * 4 // 3 + 4:
+            cte, body = "quoted-printable", quoted
+        else:
+            cte, body = "base64", base64.encodebytes(data)
+    head = (f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+            f"Content-Transfer-Encoding: {cte}\r\n\r\n").encode("ascii")
+    return head + body.replace(b"\n", _CRLF)
+
+
+@dataclass
+class WireMessage:
+    """A message already in its wire form (CRLF line ends, ASCII headers): text and HTML alternatives."""
+
+    sender_address: str
+    recipient: str
+    data: bytes
+
+    @classmethod
+    def build(cls, from_header: str, sender_address: str, to: str, email: RenderedEmail,
+              extra: list[tuple[str, str]]) -> WireMessage:
+        boundary = f"==advocacy_{secrets.token_hex(12)}=="  # "=" never appears in the encoded parts
+        head = [_address_header("From", from_header), _address_header("To", to), _header("Subject", email.subject),
+                b"MIME-Version: 1.0",
+                f'Content-Type: multipart/alternative; boundary="{boundary}"'.encode("ascii")]
+        head.extend(_header(name, value) for name, value in extra)
+        separator = b"--" + boundary.encode("ascii")
+        data = b"".join([
+            _CRLF.join(head), _CRLF, _CRLF,
+            separator, _CRLF, _text_part("plain", email.text), _CRLF,
+            separator, _CRLF, _text_part("html", email.html), _CRLF,
+            separator, b"--", _CRLF,
+        ])
+        return cls(sender_address, to, data)
+
+    def __setitem__(self, name: str, value: str) -> None:
+        """Add a header, as ``EmailMessage`` does (e.g. ``Precedence: bulk``)."""
+        head, body = self.data.split(b"\r\n\r\n", 1)
+        self.data = head + _CRLF + _header(name, value) + _CRLF + _CRLF + body
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """A header's value, decoded (encoded words and folding undone), as ``EmailMessage`` gives it."""
+        head = self.data.split(b"\r\n\r\n", 1)[0].decode("ascii").replace("\r\n ", " ")
+        prefix = name.lower() + ":"
+        for line in head.split("\r\n"):
+            if line.lower().startswith(prefix):
+                return str(make_header(decode_header(line[len(prefix):].strip())))
+        return default
+
+    def __getitem__(self, name: str) -> str | None:
+        return self.get(name)
+
+
+OutgoingMessage = EmailMessage | WireMessage
+
+
+def as_bytes(message: OutgoingMessage) -> bytes:
     """The message on the wire: plain SMTP policy, or SMTPUTF8 when an address needs it."""
+    if isinstance(message, WireMessage):
+        return message.data
     addresses = f"{message.get('From', '')}{message.get('To', '')}"
     return message.as_bytes(policy=SMTP_ASCII_POLICY if addresses.isascii() else SMTP_POLICY)
 
 
 class Transport(Protocol):
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: OutgoingMessage) -> None: ...
 
 
 class EmlFolderTransport:
@@ -138,7 +239,7 @@ class EmlFolderTransport:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: OutgoingMessage) -> None:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = self.folder / f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.eml"
         # written under a temporary name and renamed, so a reader never sees half a message
@@ -176,7 +277,7 @@ class SmtpTransport:
         self.idle = float(options.get("idle", 30))
         self._local = threading.local()
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: OutgoingMessage) -> None:
         try:
             self._deliver(message)
         except smtplib.SMTPRecipientsRefused as exc:
@@ -233,11 +334,11 @@ class SmtpTransport:
             return None
         return client
 
-    def _deliver(self, message: EmailMessage) -> None:
+    def _deliver(self, message: OutgoingMessage) -> None:
         client = self._kept()
         if client is not None:
             try:
-                client.send_message(message)
+                _transmit(client, message)
             except smtplib.SMTPServerDisconnected:
                 # dropped while we kept it: nothing was accepted on it, so open a new one and send once more
                 self._local.client = None
@@ -247,12 +348,19 @@ class SmtpTransport:
                 return
         client = self._connect()
         self._local.client, self._local.sent = client, 0
-        client.send_message(message)
+        _transmit(client, message)
         self._used()
 
     def _used(self) -> None:
         self._local.sent += 1
         self._local.last_used = time.monotonic()
+
+
+def _transmit(client: smtplib.SMTP, message: OutgoingMessage) -> None:
+    if isinstance(message, WireMessage):
+        client.sendmail(message.sender_address, [message.recipient], message.data)
+    else:
+        client.send_message(message)
 
 
 def _recipient_error(answers: list[tuple[int, bytes]]) -> DeliveryError:
@@ -284,7 +392,7 @@ def transport() -> Transport:
     return cached[1]
 
 
-def send(message: EmailMessage) -> None:
+def send(message: OutgoingMessage) -> None:
     transport().send(message)
 
 

@@ -11,8 +11,9 @@ bound to the row's seal id, the per-petition blind index of the email, keyed has
 its network and the email domain, a country drawn from a campaign-like distribution, and a creation time
 spread over the last ``days`` days. Rows go in with Core multi-row INSERTs, ``batch`` at a time, one commit
 per batch; the tally shards are rebuilt from the rows at the end. Addresses are
-``fill-<petition>-<n>@<domain>`` under reserved example domains, so a second fill of the same petition
-continues the numbering instead of colliding.
+``fill-<petition>-<n>@<domain>`` under reserved example domains (``fill-<petition>-s<seed>-<n>@…`` for a
+seed other than 1), so a second fill of the same petition continues the numbering instead of colliding; after
+signatures were deleted (the purge of expired ones), fill again with another ``--seed``.
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ def fill(petition_id: int, count: int, *, confirmed: float = 0.9, days: float = 
         for number in range(start + inserted, start + min(inserted + batch, count)):
             seal_id = new_seal_id()
             domain = DOMAINS[number % len(DOMAINS)]
-            address = f"fill-{petition_id}-{number}@{domain}"
+            address = f"fill-{petition_id}-{number}@{domain}" if seed == 1 else \
+                f"fill-{petition_id}-s{seed}-{number}@{domain}"
             client = f"198.51.{rng.randrange(256)}.{rng.randrange(1, 255)}"
             created_at = now - timedelta(seconds=rng.random() * span)
             is_confirmed = rng.random() < confirmed

@@ -16,6 +16,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -58,6 +61,8 @@ def main() -> None:
     parser.add_argument("--redis-url", default=os.environ.get("ADVOCACY_BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--profile", type=Path, metavar="FILE",
+                        help="record the worker with py-spy (collapsed stacks, for profile_summary.py)")
     args = parser.parse_args()
 
     processes = Processes()
@@ -83,8 +88,14 @@ def main() -> None:
             sign_many(env, args.mails)
             print(f"[setup] {args.mails} signatures stored and their mails queued in {time.monotonic() - began:.1f}s")
 
-            processes.start("advocacy worker", [advocacy, "worker", "--processes", "1", "--threads",
-                                                str(args.threads)], env=env, log_path=workdir / "worker.log")
+            worker = processes.start("advocacy worker", [advocacy, "worker", "--processes", "1", "--threads",
+                                                         str(args.threads)], env=env, log_path=workdir / "worker.log")
+            spy = None
+            if args.profile:
+                py_spy_bin = shutil.which("py-spy") or str(BIN / "py-spy")
+                spy = subprocess.Popen([py_spy_bin, "record", "--pid", str(worker.proc.pid), "--subprocesses",
+                                        "--format", "raw", "--rate", "200", "--gil", "--output", str(args.profile)],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             deadline = time.monotonic() + args.timeout
             first = None
             while time.monotonic() < deadline:
@@ -96,6 +107,9 @@ def main() -> None:
                 time.sleep(0.05)
             last = time.monotonic()
             received = len(sink.lines())
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)  # py-spy writes what it has on SIGINT
+                spy.wait(30)
             if first is None or received < args.mails:
                 raise SystemExit(f"only {received} of {args.mails} mails arrived within {args.timeout:.0f}s")
             elapsed = max(last - first[0], 1e-9)

@@ -39,10 +39,11 @@ def read(path: Path) -> list[tuple[list[str], int]]:
     return stacks
 
 
-def summarise(path: Path, top: int, match: str | None) -> str:
+def summarise(path: Path, top: int, match: str | None, all_threads: bool = False) -> str:
     stacks = read(path)
     total = sum(count for _, count in stacks)
-    request = [(frames, count) for frames, count in stacks if any(m in f for f in frames for m in REQUEST_MARKERS)]
+    request = [(frames, count) for frames, count in stacks
+               if frames and (all_threads or any(m in f for f in frames for m in REQUEST_MARKERS))]
     request_total = sum(count for _, count in request)
     inclusive: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
@@ -76,9 +77,11 @@ def main() -> None:
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--match", help="only functions whose name or file holds this text, e.g. advocacy/")
+    parser.add_argument("--all-threads", action="store_true",
+                        help="every sample, not only gunicorn's request threads (e.g. a worker's profile)")
     args = parser.parse_args()
     for path in args.files:
-        print(summarise(path, args.top, args.match))
+        print(summarise(path, args.top, args.match, args.all_threads))
         print()
 
 

@@ -53,8 +53,10 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "benchmarks"
 BIN = Path(sys.executable).parent  # the venv's bin: run this script with .venv/bin/python
 
-TARGET_SIGN_RATIO = 0.5
-TARGET_READ_RATIO = 0.8
+TARGET_SIGN_POST_RATIO = 0.4  # the sign POST alone against the bare INSERT POST (issue 12)
+TARGET_SIGN_RATIO = 0.3       # the whole flow (page GET + POST, its mail sent on the same cores)
+TARGET_READ_RATIO = 0.8       # the petition page against the bare hello
+TARGET_API_RATIO = 0.9        # the API answer against the bare hello
 TARGET_P99_MS = 250.0
 TALLY_CACHE_SECONDS = 3.0  # advocacy/__init__.py: TALLY_CACHE_SECONDS
 COUNTRIES = ("UA", "PL", "DE", "GB", "FR", "NL", "LT", "CZ")
@@ -165,13 +167,19 @@ def gunicorn_argv(app: str, port: int, args: argparse.Namespace) -> list[str]:
     workers, threads = args.gunicorn_workers, args.threads
     argv = [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
             "--graceful-timeout", "5", "--timeout", "60", "--log-level", "warning"]
+    if args.reuse_port:
+        # each worker its own listening socket (SO_REUSEPORT): the kernel spreads new connections over them,
+        # instead of letting whichever worker accepts first take most of the keep-alive connections
+        argv.append("--reuse-port")
     if threads > 1:
         argv += ["-k", "gthread", "--threads", str(threads)]
         # a gthread worker accepts every connection it can: without a cap one process can take all 32
         # keep-alive connections of the load tool and leave the other core idle
         connections = args.worker_connections
         if connections is None:
-            connections = -(-args.clients // workers)
+            # with --reuse-port the kernel spreads the connections, and a cap would leave the ones a busy
+            # worker cannot take waiting in its queue for the whole phase
+            connections = 0 if args.reuse_port else -(-args.clients // workers)
         if connections > 0:
             argv += ["--worker-connections", str(connections)]
     return [*argv, app]
@@ -397,6 +405,35 @@ def sign_step(base: str, slug: str, run_id: str, tag: str) -> Step:
     return step
 
 
+def sign_post_step(base: str, slug: str, run_id: str, tag: str) -> Step:
+    """The sign POST alone: each client reads the page once for its form token (stateless, valid for hours and
+    for any number of signatures), then only POSTs the form, each time with a new address."""
+    page_url = f"{base}/p/{slug}"
+    tokens: dict[int, str] = {}
+
+    async def step(session: Any, client: int, iteration: int, phase: Phase) -> bool:
+        token = tokens.get(client)
+        if token is None:
+            page = await fetch(session, phase, "token_page", "GET", page_url, ok_status=200)
+            token = csrf_token(page) if page is not None else None
+            if token is None:
+                return True
+            tokens[client] = token
+        form = {
+            "csrf_token": token,
+            "full_name": f"Bench Poster {client} {iteration}",
+            "email": f"bench.{run_id}.{tag}.{client}.{iteration}@example.org",
+            "country": random.choice(COUNTRIES),
+            "postcode": "",
+            "consent_share_name": "y",
+        }
+        if await fetch(session, phase, "sign_post", "POST", page_url, ok_status=303, data=form) is not None:
+            phase.kinds["sign_post"].ok += 1
+        return True
+
+    return step
+
+
 def confirm_step(base: str, links: collections.deque[str]) -> Step:
     async def step(session: Any, client: int, iteration: int, phase: Phase) -> bool:
         try:
@@ -546,7 +583,7 @@ def postgres_database(base_url: str) -> Iterator[str]:
     """A fresh database for the run, dropped at the end."""
     import psycopg
 
-    name = f"advocacy_bench_{secrets.token_hex(4)}"
+    name = f"{os.environ.get('ADVOCACY_BENCH_DB_PREFIX', 'advocacy_bench_')}{secrets.token_hex(4)}"
     admin = base_url.replace("postgresql+psycopg://", "postgresql://").rstrip("/") + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -645,6 +682,13 @@ def benchmark(args: argparse.Namespace, workdir: Path, processes: Processes,
     advocacy = str(BIN / "advocacy")
     run_checked([advocacy, "db", "upgrade"], env=env, log_path=workdir / "setup.log", what="advocacy db upgrade")
     run_checked([advocacy, "demo"], env=env, log_path=workdir / "setup.log", what="advocacy demo")
+    if args.fill:
+        # the petition holds this many signatures before the run (fill.py: sealed and indexed like signing's)
+        began = time.monotonic()
+        run_checked([sys.executable, str(BENCH_DIR / "fill.py"), args.petition, str(args.fill)], env=env,
+                    log_path=workdir / "setup.log", what="fill.py")
+        results["fill"] = {"signatures": args.fill, "seconds": round(time.monotonic() - began, 1)}
+        print(f"[setup] {args.fill:,} signatures filled in {results['fill']['seconds']}s")
 
     worker = None
     if args.mode == "postgres":
@@ -681,8 +725,21 @@ def benchmark(args: argparse.Namespace, workdir: Path, processes: Processes,
     print(f"[sign] {accepted} accepted in {sign.elapsed:.1f}s = {accepted / sign.elapsed:.1f}/s; "
           f"{mails_during_sign} mails reached the sink meanwhile")
 
+    # (1b) the sign POST alone (one page read per client for its token, not counted)
+    print(f"[sign POST] {args.clients} clients for {args.seconds}s: POST form only")
+    lines_before = len(sink.lines())
+    meter = CpuMeter(groups)
+    with py_spy(args, app.proc.pid, "sign-post", args.seconds):
+        posts = run_driver(args.clients, args.seconds, sign_post_step(base, args.petition, run_id, "p"),
+                           ("sign_post",))
+    posted = posts.kinds["sign_post"].ok
+    results["sign_post"] = posts.summary()
+    results["sign_post"]["cpu"] = meter.result()
+    results["sign_post"]["mails_received_during_phase"] = len(sink.lines()) - lines_before
+    print(f"[sign POST] {posted} accepted in {posts.elapsed:.1f}s = {posted / posts.elapsed:.1f}/s")
+
     # (2) wait for the confirmation mails
-    expected = warm_accepted + accepted
+    expected = warm_accepted + accepted + posted
     started = time.monotonic()
     while len(sink.links()) < expected and time.monotonic() - started < args.mail_timeout:
         time.sleep(0.25)
@@ -718,10 +775,15 @@ def benchmark(args: argparse.Namespace, workdir: Path, processes: Processes,
     print(f"[mail] {sent}/{confirmed} 'confirmed' mails after waiting {time.monotonic() - started:.1f}s")
     time.sleep(TALLY_CACHE_SECONDS + 0.5)
     after = api_total(api_url)
-    results["tally_check"] = {"before": before, "after": after, "confirmed": confirmed,
-                              "ok": after - before == confirmed}
-    print(f"[tally] API total {before} -> {after} (+{after - before}), {confirmed} confirmed: "
-          f"{'ok' if after - before == confirmed else 'MISMATCH'}")
+    # Every client signs from 127.0.0.1: past the petition's fraud thresholds (10 an hour from one address)
+    # new signatures are quietly held back and count once cleared. So the check is the tally's rule itself:
+    # the API's total equals the confirmed signatures that are not held back, counted in the database.
+    counting = counted_signatures(database_url or f"sqlite:///{instance / 'advocacy.sqlite3'}", args.petition)
+    results["tally_check"] = {"before": before, "after": after, "confirmed": confirmed, "counting": counting,
+                              "ok": after == counting}
+    print(f"[tally] API total {before} -> {after} (+{after - before}), {confirmed} confirmed; "
+          f"{counting} confirmed and not held back in the database: "
+          f"{'ok' if after == counting else 'MISMATCH'}")
 
     # (4) reads with wrk
     run_wrk(page_url, args.clients, 1, args.wrk_threads)  # warm-up
@@ -751,6 +813,20 @@ def benchmark(args: argparse.Namespace, workdir: Path, processes: Processes,
 def api_total(url: str) -> int:
     with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (our own loopback URL)
         return int(json.load(response)["signature_count"])
+
+
+def counted_signatures(database_url: str, slug: str) -> int:
+    """The petition's signatures that count in its tally: confirmed and not held back (not suspect)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(sa.text(
+                "SELECT count(*) FROM signatures s JOIN petitions p ON p.id = s.petition_id "
+                "WHERE p.slug = :slug AND s.state = 'confirmed' AND NOT s.suspect"), {"slug": slug}).scalar_one())
+    finally:
+        engine.dispose()
 
 
 def count_log_errors(path: Path) -> dict[str, int]:
@@ -819,12 +895,13 @@ def figures(results: dict[str, Any]) -> list[dict[str, Any]]:
                      "ratio": round(ratio, 3) if ratio is not None else None, "target": ", ".join(target),
                      "pass": all(checks)})
 
-    row("signatures accepted (POST)", results["sign"]["sign"], insert, "bare INSERT", TARGET_SIGN_RATIO)
+    row("sign POST alone", results["sign_post"]["sign_post"], insert, "bare INSERT", TARGET_SIGN_POST_RATIO)
+    row("signing flow (GET page + POST)", results["sign"]["sign"], insert, "bare INSERT", TARGET_SIGN_RATIO)
     row("  petition page in sign flow (GET)", results["sign"]["page"], None, "", None)
     row("confirmations (POST)", results["confirm"]["confirm"], insert, "bare INSERT", None)
     row("  confirm page (GET)", results["confirm"]["confirm_page"], None, "", None)
     row("petition page (wrk GET)", results["page"], hello, "bare hello", TARGET_READ_RATIO)
-    row("API petition (wrk GET)", results["api"], hello, "bare hello", TARGET_READ_RATIO)
+    row("API petition (wrk GET)", results["api"], hello, "bare hello", TARGET_API_RATIO)
     row("baseline: bare INSERT (POST)", insert, None, "", None)
     row("baseline: bare hello (wrk GET)", hello, None, "", None)
     return rows
@@ -850,6 +927,7 @@ def print_table(results: dict[str, Any]) -> None:
     print("\nCPU seconds per phase (server CPU per request in brackets):")
     for name, phase, count in (
         ("sign", results["sign"], results["sign"]["sign"]["ok"]),
+        ("sign POST alone", results["sign_post"], results["sign_post"]["sign_post"]["ok"]),
         ("confirm", results["confirm"], results["confirm"]["confirm"]["ok"]),
         ("page (wrk)", results["page"], results["page"].get("requests", 0)),
         ("API (wrk)", results["api"], results["api"].get("requests", 0)),
@@ -860,7 +938,8 @@ def print_table(results: dict[str, Any]) -> None:
         if not cpu:
             continue
         server = cpu["cpu_seconds"].get("app server", cpu["cpu_seconds"].get("baseline server", 0.0))
-        per = f" [{1000 * server / count:.1f} ms per {'signature' if name == 'sign' else 'request'}]" if count else ""
+        unit = "signature" if name.startswith("sign") else "request"
+        per = f" [{1000 * server / count:.1f} ms per {unit}]" if count else ""
         parts = ", ".join(f"{k} {v:.1f}" for k, v in sorted(cpu["cpu_seconds"].items(), key=lambda kv: -kv[1]))
         spread = "/".join(f"{v:.1f}" for v in cpu.get("server_cpu_per_process", {}).values())
         print(f"  {name:21} {parts}{per}; all CPUs {100 * cpu['all_cpus_busy']:.0f}% busy over "
@@ -894,8 +973,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="gunicorn --worker-connections for gthread (default: clients / workers, rounded up, "
                              "so the load spreads over the workers; 0: gunicorn's default of 1000)")
     parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--reuse-port", action=argparse.BooleanOptionalAction, default=True,
+                        help="gunicorn --reuse-port for both servers (one listening socket per worker)")
     parser.add_argument("--petition", default="free-ukrainian-civilians", help="slug of a demo petition")
     parser.add_argument("--mail-timeout", type=float, default=120, help="seconds to wait for confirmation mails")
+    parser.add_argument("--fill", type=int, default=0, metavar="N",
+                        help="fill the petition with N signatures (fill.py) before the run")
     parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/",
                         help="server where the run creates (and drops) its database")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12",

@@ -633,3 +633,39 @@ def test_an_idle_connection_is_closed_and_a_new_one_opened(app):
         transport.send(a_message(app, "two@example.org"))
         transport.close()
     assert len(set(running.sink.sessions)) == 2
+
+
+def test_the_usual_message_is_written_straight_to_the_wire_and_reads_back_intact(app):
+    """A signer's mail (no attachment, ASCII addresses) skips EmailMessage: any parser reads it back the same."""
+    from advocacy import mail
+
+    text = "Вітаємо, Олена!\n\n" + "Натисніть посилання: https://petitions.test/confirm/" + "x" * 120 + "\n"
+    html = "<p>Вітаємо, <b>Олена</b> = 100% &amp; “так”</p>\n" + "<p>" + "word " * 60 + "</p>"
+    with app.test_request_context():
+        message = mail.build_message(
+            "olena@example.org", mail.RenderedEmail("Підтвердіть підпис: Звільніть усіх\nBcc: x@evil.test", text, html),
+            locale="uk", message_key="outbox-7", sender_name="Люди передусім",
+            list_unsubscribe="https://petitions.test/updates/unsubscribe/" + "y" * 100)
+        english = mail.build_message("a@example.org", mail.RenderedEmail("Hi", "short\n", "<p>h</p>"), locale="en")
+    assert isinstance(message, mail.WireMessage)
+    message["Precedence"] = "bulk"
+    raw = mail.as_bytes(message)
+    assert raw.isascii()
+    assert b"\r\n" in raw
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    parsed = parse_mail(raw)
+    assert parsed.to == "olena@example.org"
+    assert parsed.subject == "Підтвердіть підпис: Звільніть усіх Bcc: x@evil.test"  # one line: no header of its own
+    assert parsed.message["Bcc"] is None
+    assert str(parsed.message["From"]).startswith("Люди передусім <")
+    # CRLF on the wire, as every message (the stdlib's too); the content is otherwise the same
+    assert parsed.text.replace("\r\n", "\n") == text
+    assert parsed.html.replace("\r\n", "\n") == html
+    assert parsed.message["Message-ID"] == "<outbox-7@petitions.test>"
+    assert parsed.message["Content-Language"] == "uk"
+    assert parsed.message["Precedence"] == "bulk"
+    assert parsed.message["List-Unsubscribe"] == "<https://petitions.test/updates/unsubscribe/" + "y" * 100 + ">"
+    assert message["To"] == "olena@example.org"
+    assert message["From"].startswith("Люди передусім")
+    assert parse_mail(mail.as_bytes(english)).text.replace("\r\n", "\n") == "short\n"

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from flask import Flask, Response, abort, g, has_request_context, redirect, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, login_user, logout_user
+from itsdangerous import URLSafeTimedSerializer
 
 from advocacy.accounts.roles import Forbidden, Principal
 from advocacy.dbtypes import utcnow
@@ -55,6 +56,20 @@ class SplitSessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_samesite(self, app: Flask) -> str | None:
         return "Strict" if _console_request() else super().get_cookie_samesite(app)
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Flask builds it for every request, even one without a cookie (a tenth of a cached page's cost):
+        keep one per secret key and fallbacks."""
+        if not app.secret_key:
+            return None
+        key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = self._serializers.get(key)
+        if cached is None:
+            cached = super().get_signing_serializer(app)
+            self._serializers = {key: cached}
+        return cached
+
+    _serializers: dict[tuple[Any, ...], URLSafeTimedSerializer | None] = {}
 
 
 def clear_session() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app
 from flask.wrappers import Response
 
-from advocacy.cache import TTLCache, anonymous_reader, shared_seconds
+from advocacy.cache import TTLCache, anonymous_reader, share_response, shared_seconds
 from advocacy.fraud import services as fraud
 from advocacy.i18n import country_name, current_locale
 from advocacy.packets import services as packets
@@ -43,15 +43,15 @@ def _shared(key: tuple[str, ...], build: Callable[[], dict[str, Any]]) -> Respon
     seconds = shared_seconds(float(current_app.config["PAGE_CACHE_SECONDS"]))
     body = _answers.get_or_make(key, seconds,
                                 lambda: json.dumps(build(), ensure_ascii=False).encode())
-    response = Response(body, mimetype="application/json")
-    if anonymous_reader():
-        response.cache_control.public = True
-        response.cache_control.max_age = 5
-    else:
-        response.cache_control.private = True
-        response.cache_control.no_store = True
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    if seconds > 0:
+        share_response(current_locale())  # the next anonymous readers may get it from in front of Flask
+    return Response(body, mimetype="application/json",
+                    headers=_PUBLIC_HEADERS if seconds > 0 or anonymous_reader() else _PRIVATE_HEADERS)
+
+
+# written out once rather than through response.cache_control, which parses and rebuilds the header
+_PUBLIC_HEADERS = (("Cache-Control", "public, max-age=5"), ("Access-Control-Allow-Origin", "*"))
+_PRIVATE_HEADERS = (("Cache-Control", "private, no-store"), ("Access-Control-Allow-Origin", "*"))
 
 
 def _response(answer: TargetResponse, locale: str) -> dict[str, Any]:

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, delete, event, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, event, func, insert, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from advocacy.dbtypes import utcnow
@@ -40,6 +41,22 @@ def enqueue(actor_name: str, *args: Any) -> OutboxMessage:
     row = OutboxMessage(actor_name=actor_name, args=list(args))
     db.session.add(row)
     return row
+
+
+def enqueue_row(actor_name: str, *args: Any) -> int:
+    """``enqueue`` for a hot path (signing): one Core INSERT and no ORM object to flush; the row is handed to
+    the broker after the caller's commit exactly like ``enqueue``'s. Returns the row's id."""
+    statement = _OUTBOX_INSERTS.get("insert")
+    if statement is None:
+        table = OutboxMessage.__table__
+        statement = _OUTBOX_INSERTS["insert"] = insert(table).returning(table.c.id)
+    row_id = int(db.session.connection().execute(statement, {"actor_name": actor_name, "args": list(args),
+                                                "created_at": utcnow()}).scalar_one())
+    db.session.info.setdefault(_PENDING_KEY, []).append((row_id, actor_name, list(args)))
+    return row_id
+
+
+_OUTBOX_INSERTS: dict[str, Any] = {}
 
 
 @event.listens_for(Session, "after_flush")
@@ -126,20 +143,45 @@ def relay_stale(*, older_than: datetime | None = None) -> int:
     return len(sent)
 
 
-def claim(outbox_id: int, message_id: str) -> bool:
-    """Let one message run the row: a free or expired lease, or the message's own (its retries keep it)."""
+def claim(outbox_id: int, message_id: str, *, connection: Connection | None = None) -> bool:
+    """Let one message run the row: a free or expired lease, or the message's own (its retries keep it).
+
+    On the session's transaction, or on ``connection`` (the worker's: in autocommit, the one statement is its
+    own transaction, with no BEGIN and COMMIT around it)."""
     now = utcnow()
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == outbox_id, OutboxMessage.done_at.is_(None), OutboxMessage.failed_at.is_(None),
-            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now,
-                OutboxMessage.lease_owner == message_id),
+    result = (connection or db.session.connection()).execute(_statement("claim"), {
+        "row": outbox_id, "now": now, "owner": message_id, "new_owner": message_id,
+        "until": now + resend_after(),
+    })
+    return result.rowcount == 1
+
+
+_STATEMENTS: dict[str, Any] = {}
+
+
+def _statement(name: str) -> Any:
+    """The worker's per-message statements (claim, done), built once: every mail runs both."""
+    statement = _STATEMENTS.get(name)
+    if statement is not None:
+        return statement
+    table = OutboxMessage.__table__
+    row = table.c.id == bindparam("row")
+    if name == "claim":
+        statement = (
+            update(table)
+            .where(row, table.c.done_at.is_(None), table.c.failed_at.is_(None),
+                   or_(table.c.lease_until.is_(None), table.c.lease_until < bindparam("now"),
+                       table.c.lease_owner == bindparam("owner")))
+            .values(lease_owner=bindparam("new_owner"), lease_until=bindparam("until"),
+                    attempts=table.c.attempts + 1)
         )
-        .values(lease_owner=message_id, lease_until=now + resend_after(), attempts=OutboxMessage.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    elif name == "done":
+        statement = update(table).where(row, table.c.done_at.is_(None)).values(done_at=bindparam("at"),
+                                                                              lease_until=None)
+    else:  # pragma: no cover
+        raise KeyError(name)
+    _STATEMENTS[name] = statement
+    return statement
 
 
 def record_attempt_failure(outbox_id: int, message_id: str, wait: timedelta, error: str, *,
@@ -159,13 +201,9 @@ def record_attempt_failure(outbox_id: int, message_id: str, wait: timedelta, err
     )
 
 
-def mark_done(outbox_id: int) -> None:
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == outbox_id, OutboxMessage.done_at.is_(None))
-        .values(done_at=utcnow(), lease_until=None)
-        .execution_options(synchronize_session=False)
-    )
+def mark_done(outbox_id: int, *, connection: Connection | None = None) -> None:
+    """The row's work is done (on the session's transaction, or on ``connection`` as for ``claim``)."""
+    (connection or db.session.connection()).execute(_statement("done"), {"row": outbox_id, "at": utcnow()})
 
 
 def mark_failed(outbox_id: int, error: str, *, system_error: bool | None = None) -> None:

@@ -3,10 +3,11 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, Response, abort, current_app, make_response, redirect, render_template, request, url_for
-from flask_wtf.csrf import generate_csrf
+from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from advocacy.cache import TTLCache, shared_seconds
+from advocacy.cache import TTLCache, share_response, shared_seconds
 from advocacy.events import services as events
 from advocacy.extensions import csrf, db, limiter
 from advocacy.i18n import current_locale, normalize_locale, remember_locale
@@ -15,6 +16,7 @@ from advocacy.petitions.models import Petition
 from advocacy.petitions.services import PetitionNotFound
 from advocacy.signatures import services as signatures
 from advocacy.signatures.forms import SignForm
+from advocacy.stateless_csrf import form_meta
 from advocacy.tallies import services as tallies
 from advocacy.urls import local_path
 
@@ -42,47 +44,72 @@ def _render_petition(petition: Petition, form: SignForm, status: int = 200) -> t
                            upcoming_events=events.upcoming(petition_id=petition.id, limit=5)), status
 
 
-# A petition page is the same for every reader in a language but for the form's CSRF token: it is rendered
-# once every few seconds with a placeholder, and each reader gets the copy with a token of their own.
-_page_cache: TTLCache[str] = TTLCache(maxsize=512)
-_TOKEN_PLACEHOLDER = "advocacy-csrf-token-placeholder"  # noqa: S105 (a marker, not a secret)
+# A petition page is the same for every anonymous reader of a language, its form's token included (a
+# stateless one, advocacy.csrf): it is rendered once every few seconds and served as it is, with no session
+# and no cookie. A reader with a session of their own gets a page of their own with the session's token.
+_page_cache: TTLCache[bytes] = TTLCache(maxsize=512)
+SIGN_LIMITS = "20 per minute; 200 per hour"
 
 
-def _shared_petition_page(slug: str) -> str:
+def _sign_form(petition: Petition) -> SignForm:
+    return SignForm(locale=current_locale(), postcode_required=petition.postcode_required,
+                    meta=form_meta(f"sign:{petition.slug}"))
+
+
+def _petition_page(slug: str) -> bytes:
     petition = _petition_or_404(slug)
-    form = SignForm(locale=current_locale(), postcode_required=petition.postcode_required)
-    form.csrf_token.current_token = _TOKEN_PLACEHOLDER
-    return _render_petition(petition, form)[0]
+    return _render_petition(petition, _sign_form(petition))[0].encode()
 
 
-# The sign form checks its own CSRF token so that an expired token re-shows the form with what was typed.
+# The sign form checks its own CSRF token so that an expired token re-shows the form with what was typed;
+# the limits count sign POSTs only (advocacy.extensions.PostLimiter skips every other request).
 @bp.route("/p/<slug>", methods=["GET", "POST"])
 @csrf.exempt
-@limiter.limit("20 per minute; 200 per hour", methods=["POST"])
-def show(slug: str) -> tuple[str, int] | WerkzeugResponse:
-    if request.method == "GET":
-        key = (slug, current_locale(), request.query_string)
-        page = _page_cache.get_or_make(key, shared_seconds(float(current_app.config["PAGE_CACHE_SECONDS"])),
-                                       lambda: _shared_petition_page(slug))
-        return page.replace(_TOKEN_PLACEHOLDER, generate_csrf()), 200
-    petition = _petition_or_404(slug)
-    form = SignForm(locale=current_locale(), postcode_required=petition.postcode_required)
+@limiter.limit(SIGN_LIMITS, methods=["POST"])
+def show(slug: str) -> tuple[str | bytes, int] | WerkzeugResponse:
+    if request.method != "POST":
+        locale = current_locale()
+        seconds = shared_seconds(float(current_app.config["PAGE_CACHE_SECONDS"]))
+        page = _page_cache.get_or_make((slug, locale, request.query_string), seconds, lambda: _petition_page(slug))
+        if seconds > 0:
+            share_response(locale)  # the next anonymous readers may get this answer from in front of Flask
+        return page, 200
+    # signing reads only what it needs of the petition; the whole of it only to show the form again
+    facts = signatures.signing_petition(slug=slug)
+    if facts is None:
+        abort(404)
+    form = SignForm(locale=current_locale(), postcode_required=facts.postcode_required,
+                    meta=form_meta(f"sign:{facts.slug}"))
     if not form.validate():
-        return _render_petition(petition, form, 400)
+        return _render_petition(_petition_or_404(slug), form, 400)
     try:
-        signatures.sign(petition.id, signatures.Signer(
+        signatures.sign(facts.id, signatures.Signer(
             full_name=form.full_name.data or "", email=form.email.data or "", country=form.country.data or "",
             postcode=form.postcode.data, locale=current_locale(),
             consent_share_name=bool(form.consent_share_name.data), opt_in_news=bool(form.opt_in_news.data),
-        ), client_address=request.remote_addr)  # turned into keyed fraud signals, never kept as it is
+        ), client_address=request.remote_addr, petition=facts)  # the address becomes keyed fraud signals only
         db.session.commit()
     except signatures.SignatureRejected as rejected:
         for name, messages in rejected.errors.items():
             field = getattr(form, name, None)
             target = field.errors if field is not None else form.form_errors
             target.extend(messages)
-        return _render_petition(petition, form, 400)
-    return redirect(url_for("petitions.signed", slug=petition.slug), code=303)
+        return _render_petition(_petition_or_404(slug), form, 400)
+    # the slug of the URL: the committed petition's attributes are expired and would be read again
+    return redirect(url_for("petitions.signed", slug=slug), code=303)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _too_many_signatures(error: RateLimitExceeded) -> tuple[str, int]:
+    """The sign POST over its limits: the petition page again, the form filled with what was typed and a
+    message to wait and send it again (429), rather than a bare error page."""
+    slug = (request.view_args or {}).get("slug")
+    if request.endpoint != "petitions.show" or not slug:
+        raise error
+    petition = _petition_or_404(slug)
+    form = _sign_form(petition)  # filled from the request, not validated: nothing is checked or stored
+    form.form_errors.append(_("Too many requests. Please wait a little and try again."))
+    return _render_petition(petition, form, 429)
 
 
 @bp.get("/p/<slug>/signed")

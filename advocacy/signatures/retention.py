@@ -70,15 +70,19 @@ def erase_after_retention(now: datetime | None = None, *, batch: int = BATCH) ->
     """The periodic job: erase what is due; returns how many signatures were erased. Flushes, never commits."""
     erased = 0
     for petition_id in due_petitions(now):
+        last = 0
         while True:
+            # on from the last batch's id: without it each batch read again every row erased before it
+            # (quadratic: a million signatures took hours)
             ids = list(db.session.scalars(
                 select(Signature.id)
-                .where(Signature.petition_id == petition_id, _not_erased())
+                .where(Signature.petition_id == petition_id, Signature.id > last, _not_erased())
                 .order_by(Signature.id)
                 .limit(batch)
             ))
             if not ids:
                 break
+            last = ids[-1]
             db.session.execute(
                 update(Signature)
                 .where(Signature.id.in_(ids))

@@ -6,27 +6,32 @@ never tells anybody whether an address has signed.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import SessionTransaction
 
 from advocacy import mail
-from advocacy.crypto import TOKEN_PURPOSES, canonical_email, keyring, make_token
+from advocacy.cache import TTLCache
+from advocacy.crypto import TOKEN_PURPOSES, Sealed, canonical_email, keyring, make_token, new_seal_id, seal_context
 from advocacy.dbtypes import utcnow
 from advocacy.extensions import db
 from advocacy.fraud import services as fraud
 from advocacy.i18n import SUPPORTED_LOCALES, is_country, localized
 from advocacy.outbox import services as outbox
-from advocacy.petitions.models import Petition
+from advocacy.petitions.models import PUBLIC_STATUSES, Petition, PetitionStatus
 from advocacy.signatures.models import Signature, SignatureState
 from advocacy.tallies import services as tallies
 
@@ -155,7 +160,7 @@ def clean_postcode(value: str | None, *, required: bool) -> str | None:
     return postcode
 
 
-def validate_signer(petition: Petition, signer: Signer) -> Signer:
+def validate_signer(petition: Petition | SigningPetition, signer: Signer) -> Signer:
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, object] = {}
     checks = {
@@ -188,17 +193,74 @@ def email_index(petition_id: int, address: str) -> str:
 
 # --- flows ----------------------------------------------------------------------------------------
 
-def sign(petition_id: int, signer: Signer, *, client_address: str | None = None) -> SignOutcome:
+@dataclass(frozen=True)
+class SigningPetition:
+    """What signing needs of a petition, read with one small statement (not the whole petition): its id and
+    slug, whether it takes signatures, whether it asks for a postcode, and its fraud thresholds."""
+
+    id: int
+    slug: str
+    status: PetitionStatus
+    closes_at: datetime | None
+    postcode_required: bool
+    fraud_window_minutes: int
+    fraud_limit_address: int
+    fraud_limit_network: int
+    fraud_limit_domain: int
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        """As ``Petition.is_open``."""
+        if self.status != PetitionStatus.OPEN:
+            return False
+        return self.closes_at is None or (now or utcnow()) < self.closes_at
+
+
+_FACTS: dict[str, Any] = {}
+
+
+def signing_petition(*, slug: str | None = None, petition_id: int | None = None) -> SigningPetition | None:
+    """The public (open or closed) petition with this slug, or the petition with this id (any status), as
+    signing needs it; None if there is none."""
+    by = "slug" if slug is not None else "id"
+    statement = _FACTS.get(by)
+    if statement is None:
+        table = Petition.__table__
+        columns = [table.c[field.name] for field in dataclasses.fields(SigningPetition)]
+        condition = table.c.slug == bindparam("slug") if by == "slug" else table.c.id == bindparam("petition_id")
+        statement = _FACTS[by] = select(*columns).where(condition)
+    params = {"slug": slug} if by == "slug" else {"petition_id": petition_id}
+    row = db.session.connection().execute(statement, params).first()  # Core on the session's transaction
+    if row is None:
+        return None
+    found = SigningPetition(**row._mapping)
+    if slug is not None and found.status not in PUBLIC_STATUSES:
+        return None
+    return found
+
+
+def sign(petition_id: int, signer: Signer, *, client_address: str | None = None,
+         petition: SigningPetition | None = None) -> SignOutcome:
     """Store a pending signature or answer a repeat; flushes, the caller commits.
 
     ``client_address`` (the request's, after the trusted proxies) is only turned into keyed fraud signals
     (advocacy.fraud.services): it is never stored, logged or queued as it is.
+
+    A new signer, by far the most frequent case, costs one INSERT of the sealed row (SQLAlchemy Core, ``ON
+    CONFLICT DO NOTHING`` on the petition's email index) and one of its outbox row, in the caller's
+    transaction. Only when the address has signed before (the insert gave no row) is the stored signature
+    loaded and answered as a repeat.
     """
-    petition = db.session.get(Petition, petition_id)
+    if petition is None or petition.id != petition_id:
+        petition = signing_petition(petition_id=petition_id)
     if petition is None:
         raise SignatureNotFound(petition_id)
     clean = validate_signer(petition, signer)
     index = email_index(petition_id, clean.email)
+    new_id = _insert_pending(petition, clean, index, client_address)
+    if new_id is not None:
+        # written with the row, in the same transaction: handed to the broker after the caller's commit
+        outbox.enqueue_row(SEND_EMAIL_ACTOR, new_id, EmailKind.CONFIRM.value)
+        return SignOutcome.NEW
     for _attempt in range(2):
         try:
             with _savepoint():
@@ -217,6 +279,50 @@ def sign(petition_id: int, signer: Signer, *, client_address: str | None = None)
     return outcome
 
 
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert_statement(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (petition_id, email_index) DO NOTHING RETURNING id, built once per dialect."""
+    statement = _INSERTS.get(dialect)
+    if statement is None:
+        table = Signature.__table__
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(table).on_conflict_do_nothing(index_elements=["petition_id", "email_index"]) \
+            .returning(table.c.id)
+        _INSERTS[dialect] = statement
+    return statement
+
+
+def _insert_pending(petition: SigningPetition, signer: Signer, index: str, client_address: str | None) -> int | None:
+    """Insert a new pending signature, sealed as the model seals it; None if the address has signed already
+    (its row is then left as it is)."""
+    found = fraud.signals(petition.id, client_address, signer.email)
+    reason = fraud.suspicion(petition, found)  # quiet: the signer sees and gets the same either way
+    ring = keyring()
+    seal_id = new_seal_id()
+
+    def seal(field: Sealed, value: str | None) -> bytes | None:
+        # what the Sealed attributes of the model do: bound to table, column and the row's seal id
+        return None if value is None else ring.encrypt(value, context=seal_context(field.table, field.column,
+                                                                                  seal_id))
+
+    now = utcnow()
+    values = {
+        "petition_id": petition.id, "email_index": index, "state": SignatureState.PENDING, "seal_id": seal_id,
+        "full_name": seal(Signature.full_name, signer.full_name), "email": seal(Signature.email, signer.email),
+        "postcode": seal(Signature.postcode, signer.postcode), "country": signer.country, "locale": signer.locale,
+        "consent_share_name": signer.consent_share_name, "opt_in_news": signer.opt_in_news, "created_at": now,
+        "emails_sent": 1, "email_window_started_at": now,
+        "ip_hash": found.ip_hash, "network_hash": found.network_hash, "domain_hash": found.domain_hash,
+        "email_domain": seal(Signature.email_domain, found.domain),
+        "suspect": reason is not None, "suspect_reason": reason,
+    }
+    statement = _insert_statement(db.session.get_bind().dialect.name)
+    new_id = db.session.connection().execute(statement, values).scalar()
+    return None if new_id is None else int(new_id)
+
+
 def _savepoint() -> SessionTransaction:
     """A savepoint inside the caller's transaction.
 
@@ -232,7 +338,7 @@ def _savepoint() -> SessionTransaction:
     return db.session.begin_nested()
 
 
-def _sign_once(petition: Petition, signer: Signer, index: str,
+def _sign_once(petition: SigningPetition, signer: Signer, index: str,
                client_address: str | None) -> tuple[SignOutcome, int, EmailKind | None]:
     """Store or find the signature; returns the outcome, its id and the email it calls for."""
     petition_id = petition.id
@@ -428,25 +534,78 @@ def withdraw_token(signature_id: int) -> str:
     return make_token("withdraw-signature", signature_id)
 
 
+@dataclass(frozen=True)
+class _PetitionMail:
+    """What a signer's email says about the petition and its campaign, in one language."""
+
+    slug: str
+    title: str
+    campaign_name: str
+    campaign_footer: str
+    sender_name: str
+
+
+_petition_mail: TTLCache[_PetitionMail] = TTLCache(maxsize=1024)
+
+
+def _petition_mail_facts(petition_id: int, locale: str) -> _PetitionMail:
+    """Shared by a petition's mails for the page cache's few seconds: a burst of confirmations reads the
+    petition and its campaign once, not twice a mail."""
+
+    def load() -> _PetitionMail:
+        petition = db.session.get(Petition, petition_id)
+        if petition is None:
+            raise SignatureNotFound(petition_id)
+        campaign = petition.campaign
+        name = campaign.display_name(locale)
+        return _PetitionMail(slug=petition.slug, title=petition.display_title(locale), campaign_name=name,
+                             campaign_footer=localized(campaign.email_footer, locale),
+                             sender_name=campaign.sender_name or name)
+
+    return _petition_mail.get_or_make((petition_id, locale), float(current_app.config["PAGE_CACHE_SECONDS"]), load)
+
+
+_MAIL_READ: dict[str, Any] = {}
+
+
+def _signature_for_mail(signature_id: int) -> SimpleNamespace | None:
+    """The columns a signer's email needs, read with one statement built once (no ORM object: the worker
+    reads one per mail). Its sealed values open through the model's own ``Sealed`` attributes."""
+    statement = _MAIL_READ.get("select")
+    if statement is None:
+        table = Signature.__table__
+        statement = _MAIL_READ["select"] = select(
+            table.c.id, table.c.petition_id, table.c.state, table.c.locale, table.c.seal_id,
+            table.c.full_name.label(Signature.full_name.attr), table.c.email.label(Signature.email.attr),
+        ).where(table.c.id == bindparam("signature_id"))
+    row = db.session.connection().execute(statement, {"signature_id": signature_id}).first()
+    return None if row is None else SimpleNamespace(**row._mapping)
+
+
 def deliver_email(signature_id: int, kind: EmailKind, *, message_key: str | None = None) -> bool:
     """Send one signature email if the signature is still in the state the email is about."""
-    signature = db.session.get(Signature, signature_id)
-    if signature is None or signature.email is None:
+    signature: Any = _signature_for_mail(signature_id)
+    if signature is None:
+        return False
+    # opened (and checked in their place) exactly as the model's attributes open them
+    address, full_name = Signature.email.__get__(signature, Signature), Signature.full_name.__get__(signature,
+                                                                                                    Signature)
+    if address is None:
         return False
     wanted = SignatureState.PENDING if kind == EmailKind.CONFIRM else SignatureState.CONFIRMED
     if signature.state != wanted:
         return False
     from advocacy import urls
 
-    petition = signature.petition
     locale = signature.locale
+    facts = _petition_mail_facts(signature.petition_id, locale)
     context = {
-        "full_name": signature.full_name,
-        "petition_title": petition.display_title(locale),
-        "petition_url": urls.external_url("petitions.show", slug=petition.slug, lang=locale),
-        "campaign_name": petition.campaign.display_name(locale),
+        "full_name": full_name,
+        "petition_title": facts.title,
+        "petition_url": urls.external_url("petitions.show", slug=facts.slug, lang=locale),
+        "campaign_name": facts.campaign_name,
         # the campaign's own words under every email it sends (an address, who to write to), plain text
-        "campaign_footer": localized(petition.campaign.email_footer, locale),
+        "campaign_footer": facts.campaign_footer,
         "site_url": current_app.config["BASE_URL"],
     }
     if kind == EmailKind.CONFIRM:
@@ -456,6 +615,6 @@ def deliver_email(signature_id: int, kind: EmailKind, *, message_key: str | None
         context["withdraw_url"] = urls.external_url("signatures.withdraw", token=withdraw_token(signature.id),
                                                     lang=locale)
     rendered = mail.render(kind.value, locale, **context)
-    mail.send(mail.build_message(signature.email, rendered, locale=locale, message_key=message_key,
-                                 sender_name=petition.campaign.sender_name or context["campaign_name"]))
+    mail.send(mail.build_message(address, rendered, locale=locale, message_key=message_key,
+                                 sender_name=facts.sender_name))
     return True

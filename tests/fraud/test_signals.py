@@ -158,3 +158,31 @@ def test_withdrawing_a_suspect_signature_leaves_the_tally_alone(app, ctx, make_p
     assert tallies.tally(petition.id).total == 1
     assert not tallies.reconcile(petition.id)
     assert db.session.get(Signature, second.id).state == SignatureState.WITHDRAWN
+
+
+def test_the_held_back_count_reads_the_partial_index(make_petition):
+    """Counting what is held back must not read every signature of a petition (it runs on every page refresh)."""
+    from sqlalchemy import func, insert, select, text
+
+    from advocacy.dbtypes import utcnow
+    from advocacy.extensions import db
+    from advocacy.fraud.services import SUSPECT
+    from advocacy.signatures.models import Signature, SignatureState
+
+    petition = make_petition()
+    now = utcnow()
+    db.session.execute(insert(Signature.__table__), [
+        {"petition_id": petition.id, "state": "confirmed", "seal_id": f"s{n}", "country": "UA", "locale": "en",
+         "created_at": now, "emails_sent": 1, "suspect": n % 500 == 0, "consent_share_name": False,
+         "opt_in_news": False} for n in range(3000)])
+    db.session.commit()
+    dialect = db.engine.dialect.name
+    db.session.execute(text("ANALYZE" if dialect == "sqlite" else "ANALYZE signatures"))
+    query = select(func.count()).select_from(Signature).where(
+        Signature.petition_id == petition.id, SUSPECT,
+        Signature.state.in_((SignatureState.PENDING, SignatureState.CONFIRMED)))
+    compiled = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    plan = " ".join(str(row) for row in db.session.execute(
+        text(("EXPLAIN QUERY PLAN " if dialect == "sqlite" else "EXPLAIN ") + compiled)))
+    assert "ix_signatures_petition_suspect" in plan, (plan, compiled)
+    assert db.session.scalar(query) == 6

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from sqlalchemy import update
 
@@ -11,6 +12,7 @@ from advocacy.accounts.roles import SYSTEM
 from advocacy.extensions import db
 from advocacy.petitions import services
 from advocacy.petitions.models import Petition
+from advocacy.signatures.models import Signature
 from advocacy.tallies import services as tallies
 from tests.conftest import published_campaign_and_target
 from tests.signatures.test_views import TOKEN_RE
@@ -28,28 +30,148 @@ def open_petition_outside_any_context(app) -> str:
     return "shared"
 
 
-def test_shared_page_gives_each_reader_a_token_of_their_own(app):
+def test_the_shared_page_gives_no_session_and_its_token_signs(app):
+    """Reading a petition page sets no cookie at all: the form's token is stateless (advocacy.stateless_csrf),
+    the same in every anonymous reader's copy, and it signs without any session."""
     slug = open_petition_outside_any_context(app)
     app.config["PAGE_CACHE_SECONDS"] = 60
     try:
         first, second = app.test_client(), app.test_client()
-        page_one = first.get(f"/p/{slug}").get_data(as_text=True)
-        page_two = second.get(f"/p/{slug}").get_data(as_text=True)
-        token_one, token_two = TOKEN_RE.search(page_one), TOKEN_RE.search(page_two)
-        assert token_one
-        assert token_two
-        assert token_one.group(1) != token_two.group(1)
-        assert "placeholder" not in page_one
-        # apart from the token the page is the same, and the token works for its reader
-        assert TOKEN_RE.sub("", page_one) == TOKEN_RE.sub("", page_two)
+        answer_one, answer_two = first.get(f"/p/{slug}"), second.get(f"/p/{slug}")
+        assert "Set-Cookie" not in answer_one.headers
+        assert "Set-Cookie" not in answer_two.headers
+        page_one, page_two = answer_one.get_data(as_text=True), answer_two.get_data(as_text=True)
+        assert page_one == page_two
+        token = TOKEN_RE.search(page_one)
+        assert token
         response = first.post(f"/p/{slug}", data={
-            "full_name": "Olena K", "email": "olena@example.org", "country": "UA", "csrf_token": token_one.group(1)})
+            "full_name": "Olena K", "email": "olena@example.org", "country": "UA", "csrf_token": token.group(1)})
         assert response.status_code == 303
+        assert "Set-Cookie" not in response.headers
         # each language has its own copy
         assert '<html lang="uk">' in first.get(f"/p/{slug}?lang=uk").get_data(as_text=True)
     finally:
         app.config["PAGE_CACHE_SECONDS"] = 0
         cache.clear_all()
+
+
+def test_a_petition_page_sets_no_cookie_even_when_rendered_for_the_reader(client, make_petition):
+    petition = make_petition()
+    for path in (f"/p/{petition.slug}", f"/api/v1/petitions/{petition.slug}", f"/p/{petition.slug}?x=1"):
+        answer = client.get(path)
+        assert answer.status_code == 200
+        assert "Set-Cookie" not in answer.headers, path
+
+
+def _sign_data(token: str, **overrides: str) -> dict[str, str]:
+    return {"full_name": "Taras Shevchuk", "email": "taras@example.org", "country": "UA", "csrf_token": token,
+            **overrides}
+
+
+def _refused_with_the_form_kept(answer) -> None:
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert "This form had expired. Please check your details and send it again." in html
+    assert 'value="Taras Shevchuk"' in html
+    assert 'value="taras@example.org"' in html
+    # and a fresh token to send it again with
+    fresh = TOKEN_RE.search(html)
+    assert fresh
+
+
+def test_a_forged_expired_or_foreign_token_is_refused_with_the_form_kept(app, make_petition):
+    import time_machine
+
+    from advocacy.stateless_csrf import FORM_TOKEN_MAX_AGE
+
+    petition, other = make_petition(), make_petition()
+    client = app.test_client()
+    own = TOKEN_RE.search(client.get(f"/p/{petition.slug}").get_data(as_text=True)).group(1)
+    foreign = TOKEN_RE.search(client.get(f"/p/{other.slug}").get_data(as_text=True)).group(1)
+    payload, stamp, signature = own.split(".")
+    forged = f"{payload}.{stamp}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
+
+    _refused_with_the_form_kept(client.post(f"/p/{petition.slug}", data=_sign_data(forged)))
+    _refused_with_the_form_kept(client.post(f"/p/{petition.slug}", data=_sign_data(foreign)))
+    _refused_with_the_form_kept(client.post(f"/p/{petition.slug}", data=_sign_data("")))
+    with time_machine.travel(time.time() + FORM_TOKEN_MAX_AGE + 60):
+        _refused_with_the_form_kept(client.post(f"/p/{petition.slug}", data=_sign_data(own)))
+    assert db.session.query(Signature).count() == 0
+    # within its lifetime the token signs
+    with time_machine.travel(time.time() + FORM_TOKEN_MAX_AGE - 600):
+        assert client.post(f"/p/{petition.slug}", data=_sign_data(own)).status_code == 303
+
+
+def test_a_reader_with_a_session_uses_the_session_token(app, make_petition):
+    """A session with more than a CSRF token in it (a login, a flashed message) is someone's own: their page
+    carries the session's token, and a stateless one does not do for them."""
+    petition = make_petition()
+    anonymous, signed_in = app.test_client(), app.test_client()
+    stateless = TOKEN_RE.search(anonymous.get(f"/p/{petition.slug}").get_data(as_text=True)).group(1)
+    with signed_in.session_transaction() as session:
+        session["user_id"] = 1
+    own = TOKEN_RE.search(signed_in.get(f"/p/{petition.slug}").get_data(as_text=True)).group(1)
+    assert own != stateless
+    refused = signed_in.post(f"/p/{petition.slug}", data=_sign_data(stateless))
+    assert refused.status_code == 400
+    assert signed_in.post(f"/p/{petition.slug}", data=_sign_data(own)).status_code == 303
+
+
+def test_too_many_signatures_show_the_form_again_with_what_was_typed(app, make_petition):
+    """Over the sign limits the reader gets the petition page in their language with the form as they filled it
+    and a message to wait and send it again (429), not a bare error page."""
+    from advocacy.extensions import limiter
+
+    petition = make_petition()
+    client = app.test_client()
+    token = TOKEN_RE.search(client.get(f"/p/{petition.slug}?lang=uk").get_data(as_text=True)).group(1)
+    limiter.enabled = True
+    limiter.reset()
+    try:
+        for _ in range(20):
+            client.post(f"/p/{petition.slug}", data={"full_name": ""})
+        answer = client.post(f"/p/{petition.slug}?lang=uk", data=_sign_data(token, full_name="Тарас Шевчук"))
+        # reading the page is never limited, and costs the limiter nothing
+        assert client.get(f"/p/{petition.slug}").status_code == 200
+    finally:
+        limiter.enabled = False
+        limiter.reset()
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 429
+    assert '<html lang="uk">' in html
+    assert 'value="Тарас Шевчук"' in html
+    assert 'value="taras@example.org"' in html
+    assert '<option selected value="UA">' in html
+    with app.test_request_context("/?lang=uk"):
+        from flask_babel import force_locale, gettext
+
+        with force_locale("uk"):
+            message = gettext("Too many requests. Please wait a little and try again.")
+    assert message != "Too many requests. Please wait a little and try again."  # translated
+    assert message in html
+    assert db.session.query(Signature).count() == 0
+
+
+def test_get_requests_never_reach_the_limiter_storage(app, client, make_petition, monkeypatch):
+    from advocacy.extensions import limiter
+
+    petition = make_petition()
+    hits: list[str] = []
+    limiter.enabled = True
+    limiter.reset()
+    real_hit, real_test = limiter.limiter.hit, limiter.limiter.test
+    monkeypatch.setattr(limiter.limiter, "hit", lambda *a, **k: hits.append("hit") or real_hit(*a, **k))
+    monkeypatch.setattr(limiter.limiter, "test", lambda *a, **k: hits.append("test") or real_test(*a, **k))
+    try:
+        for path in (f"/p/{petition.slug}", f"/api/v1/petitions/{petition.slug}", "/",
+                     f"/p/{petition.slug}/new-link"):
+            assert client.get(path).status_code == 200, path
+        assert hits == []
+        client.post(f"/p/{petition.slug}", data={"full_name": ""})
+        assert hits  # the POST is counted
+    finally:
+        limiter.enabled = False
+        limiter.reset()
 
 
 def test_page_shows_targets_text_and_tally_table(client, make_petition):
@@ -199,3 +321,44 @@ def test_choosing_a_language_on_a_page_opened_with_lang_in_its_link_takes_effect
     assert answer.status_code == 303
     assert answer.headers["Location"] == f"/p/{petition.slug}?x=1"
     assert '<html lang="en">' in client.get(answer.headers["Location"]).get_data(as_text=True)
+
+
+def test_anonymous_readers_get_the_shared_answer_from_in_front_of_flask(app):
+    """A reader with no cookie and no query string gets the last shared answer in their language again without
+    Flask (same status, headers and body); anyone else, or another language, or a foreign Host goes through."""
+    from flask import request_started
+
+    slug = open_petition_outside_any_context(app)
+    app.config["PAGE_CACHE_SECONDS"] = 60
+    reached: list[str] = []
+
+    def note(sender: object, **extra: object) -> None:
+        from flask import request
+
+        reached.append(request.full_path)
+
+    request_started.connect(note, app)
+    try:
+        reader = app.test_client(use_cookies=False)
+        for path in (f"/p/{slug}", f"/api/v1/petitions/{slug}"):
+            first, second = reader.get(path), reader.get(path)
+            assert first.status_code == second.status_code == 200
+            assert first.get_data() == second.get_data()
+            assert sorted(first.headers.items()) == sorted(second.headers.items())
+            assert "Set-Cookie" not in second.headers
+            assert second.headers["Content-Security-Policy"].startswith("default-src 'self'")
+        assert len(reached) == 2  # the second of each never reached Flask
+        ukrainian = reader.get(f"/p/{slug}", headers={"Accept-Language": "uk,en;q=0.5"})
+        assert '<html lang="uk">' in ukrainian.get_data(as_text=True)
+        assert reader.get(f"/p/{slug}?x=1").status_code == 200
+        assert reader.get(f"/p/{slug}", headers={"Cookie": "lang=ru"}).status_code == 200
+        assert '<html lang="ru">' in reader.get(f"/p/{slug}", headers={"Cookie": "lang=ru"}).get_data(as_text=True)
+        assert reader.get(f"/p/{slug}", headers={"Host": "evil.example"}).status_code == 400
+        assert len(reached) == 7
+        cache.clear_all()  # what a petition's change committed in this process does
+        reader.get(f"/p/{slug}")
+        assert len(reached) == 8
+    finally:
+        request_started.disconnect(note, app)
+        app.config["PAGE_CACHE_SECONDS"] = 0
+        cache.clear_all()

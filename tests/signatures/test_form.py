@@ -104,10 +104,11 @@ def test_closed_petition_shows_no_form_and_refuses_posts(client, make_petition, 
     assert "This petition is closed and no longer takes signatures." in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Signature)) == 0
     assert mailbox() == []
-    # the token was good: the same post to a petition that is still open is taken
-    still_open = make_petition()
-    taken = client.post(f"/p/{still_open.slug}", data={"full_name": "Olena Kovalenko", "email": "olena@example.org",
-                                                        "country": "UA", "csrf_token": token})
+    # the token was good (it is bound to this petition's form): once the petition is open again it is taken
+    petition.status = PetitionStatus.OPEN
+    db.session.commit()
+    taken = client.post(f"/p/{petition.slug}", data={"full_name": "Olena Kovalenko", "email": "olena@example.org",
+                                                      "country": "UA", "csrf_token": token})
     assert taken.status_code == 303
 
 

@@ -330,3 +330,32 @@ def test_parallel_first_signatures_store_one(app: Flask, make_petition):
     assert results.count(SignOutcome.NEW) == 1
     assert db.session.scalar(select(func.count()).select_from(Signature)) == 1
 
+
+
+def test_a_new_signature_is_sealed_indexed_and_queued_like_the_model_does(make_petition):
+    """The hot path writes the row with Core: the same seals (bound to their place), blind index, fraud signals,
+    and the outbox row in the same transaction, as the model and ``outbox.enqueue`` would."""
+    petition = make_petition()
+    assert unit.sign(petition.id, signer(postcode="01001"), client_address="203.0.113.7") == SignOutcome.NEW
+    raw = db.session.execute(text("SELECT full_name, email, postcode, email_domain, email_index, ip_hash, "
+                                  "network_hash, domain_hash, state, suspect FROM signatures")).one()
+    for sealed in raw[:4]:
+        assert isinstance(sealed, bytes | memoryview)
+        assert b"Taras" not in bytes(sealed)
+        assert b"example.org" not in bytes(sealed)
+    assert raw.email_index == services.email_index(petition.id, "taras@example.org")
+    assert raw.ip_hash
+    assert raw.network_hash
+    assert raw.domain_hash
+    assert "203.0.113" not in f"{raw.ip_hash}{raw.network_hash}"
+    assert raw.state == "pending"
+    assert not raw.suspect
+    stored = db.session.scalar(select(Signature))
+    assert (stored.full_name, stored.email, stored.postcode, stored.email_domain) == (
+        "Taras Bondarenko", "taras@example.org", "01001", "example.org")
+    queued = db.session.scalar(select(OutboxMessage))
+    assert (queued.actor_name, queued.args) == (services.SEND_EMAIL_ACTOR, [stored.id, "confirm"])
+    # the repeat goes the ORM way and writes a second outbox row, nothing else
+    assert unit.sign(petition.id, signer(email="Taras@Example.org")) == SignOutcome.RESENT
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 1
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 2

@@ -226,7 +226,8 @@ def test_a_tampered_signature_gets_a_clear_page_and_is_not_confirmed(client, mak
         assert "This signature cannot be shown" in body
         assert "Mallory" not in body
         assert "Olena" not in body
-        pressed = client.post(path, data={"csrf_token": csrf_token(client, f"/p/{petition.slug}")})
+        # a session token from another form of the site (the petition page's token is for its sign form only)
+        pressed = client.post(path, data={"csrf_token": csrf_token(client, f"/p/{petition.slug}/new-link")})
         assert pressed.status_code == 409
     assert f"signatures.full_name of row {olena_id}" in caplog.text
     assert "Mallory" not in caplog.text
