@@ -126,7 +126,8 @@ def test_hours_and_days_are_filled_with_zeros(make_petition: Any) -> None:
 @pytest.fixture
 def busy(make_petition: Any) -> Any:
     petition = make_petition()
-    now = datetime.now(UTC)
+    # ten past the hour: each signature is confirmed five minutes later, within the same hour
+    now = datetime.now(UTC).replace(minute=10, second=0, microsecond=0)
     for _ in range(12):
         sign(petition, now - 2 * H, country="UA")
     for _ in range(3):
