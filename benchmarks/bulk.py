@@ -18,15 +18,13 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from packets import database
-from run import BIN, machine, server_secrets
+from run import demo_instance, machine
 
 PETITION = "free-ukrainian-civilians"
 
@@ -111,20 +109,7 @@ def main() -> None:
         print(json.dumps(inner(args.signatures, args.batch)))
         return
 
-    with tempfile.TemporaryDirectory() as folder, database(args.database, args.pg_url) as database_url:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ADVOCACY_")}
-        env.update({"ADVOCACY_INSTANCE_PATH": str(Path(folder) / "instance"), "PYTHONUNBUFFERED": "1"})
-        if database_url:
-            env.update({
-                "ADVOCACY_DATABASE_URL": database_url,
-                "ADVOCACY_SMTP_URL": "smtp://127.0.0.1:1",  # nothing is mailed here
-                **server_secrets(),
-            })
-        advocacy = str(BIN / "advocacy")
-        for step in (["db", "upgrade"], ["demo"]):
-            ran = subprocess.run([advocacy, *step], env=env, capture_output=True, text=True, check=False)
-            if ran.returncode != 0:
-                raise SystemExit(f"advocacy {' '.join(step)} failed:\n{ran.stderr[-3000:]}")
+    with demo_instance(args.database, args.pg_url) as (_workdir, env):
         done = subprocess.run([sys.executable, __file__, "--inner", "--signatures", str(args.signatures),
                                "--batch", str(args.batch)], env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0:

@@ -17,33 +17,21 @@ temporary instance), loads the demo and fills one petition through benchmarks/fi
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import BIN, machine, postgres_database, server_secrets
+from run import demo_instance, machine
 
 PETITION = "free-ukrainian-civilians"
 REPEAT = 15
-
-
-@contextlib.contextmanager
-def database(kind: str, pg_url: str) -> Iterator[str | None]:
-    if kind == "sqlite":
-        yield None
-        return
-    with postgres_database(pg_url) as url:
-        yield url
 
 
 def measure() -> dict[str, Any]:
@@ -132,19 +120,7 @@ def main() -> None:
 
     sizes = [int(size) for size in args.sizes.split(",")]
     results: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory() as folder, database(args.database, args.pg_url) as database_url:
-        workdir = Path(folder)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ADVOCACY_")}
-        env.update({"ADVOCACY_INSTANCE_PATH": str(workdir / "instance"), "PYTHONUNBUFFERED": "1"})
-        if database_url:
-            env.update({
-                "ADVOCACY_DATABASE_URL": database_url,
-                "ADVOCACY_SMTP_URL": "smtp://127.0.0.1:1",  # nothing is mailed here
-                **server_secrets(),
-            })
-        advocacy = str(BIN / "advocacy")
-        for step in (["db", "upgrade"], ["demo"]):
-            subprocess.run([advocacy, *step], env=env, capture_output=True, check=True)
+    with demo_instance(args.database, args.pg_url) as (_workdir, env):
         filled = 0
         for size in sizes:
             began = time.perf_counter()

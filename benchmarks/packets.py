@@ -13,32 +13,20 @@ Target (issue 10): under 2 minutes and under 200 MB for a million signatures on 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import BIN, machine, postgres_database, server_secrets
+from run import BIN, demo_instance, machine
 
 PETITION, TARGET = "free-ukrainian-civilians", "un-hrc"
-
-
-@contextlib.contextmanager
-def database(kind: str, pg_url: str) -> Iterator[str | None]:
-    if kind == "sqlite":
-        yield None
-        return
-    with postgres_database(pg_url) as url:
-        yield url
 
 
 # runs the command as its only child and prints the child's peak RSS (kB) last: a fresh account per command
@@ -67,19 +55,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as folder, database(args.database, args.pg_url) as database_url:
-        workdir = Path(folder)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ADVOCACY_")}
-        env.update({"ADVOCACY_INSTANCE_PATH": str(workdir / "instance"), "PYTHONUNBUFFERED": "1"})
-        if database_url:
-            env.update({
-                "ADVOCACY_DATABASE_URL": database_url,
-                "ADVOCACY_SMTP_URL": "smtp://127.0.0.1:1",  # nothing is mailed here
-                **server_secrets(),
-            })
+    with demo_instance(args.database, args.pg_url) as (workdir, env):
         advocacy = str(BIN / "advocacy")
-        for step in (["db", "upgrade"], ["demo"]):
-            subprocess.run([advocacy, *step], env=env, capture_output=True, check=True)
         began = time.perf_counter()
         subprocess.run([sys.executable, str(Path(__file__).parent / "fill.py"), PETITION, str(args.signatures)],
                        env=env, check=True, stderr=subprocess.DEVNULL)

@@ -594,6 +594,29 @@ def postgres_database(base_url: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextlib.contextmanager
+def demo_instance(kind: str, pg_url: str) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A work folder and the environment of an advocacy instance holding the demo data: on SQLite in that
+    folder (``kind`` "sqlite") or on a fresh PostgreSQL database under ``pg_url``, dropped at the end, with
+    keys of its own. Nothing is mailed."""
+    with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
+        workdir = Path(folder)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ADVOCACY_")}
+        env.update({"ADVOCACY_INSTANCE_PATH": str(workdir / "instance"), "PYTHONUNBUFFERED": "1"})
+        if kind == "postgres":
+            env.update({
+                "ADVOCACY_DATABASE_URL": stack.enter_context(postgres_database(pg_url)),
+                "ADVOCACY_SMTP_URL": "smtp://127.0.0.1:1",  # nothing is mailed here
+                **server_secrets(),
+            })
+        for step in (["db", "upgrade"], ["demo"]):
+            ran = subprocess.run([str(BIN / "advocacy"), *step], env=env, capture_output=True, text=True,
+                                 check=False)
+            if ran.returncode != 0:
+                raise SystemExit(f"advocacy {' '.join(step)} failed:\n{ran.stderr[-3000:]}")
+        yield workdir, env
+
+
 def server_secrets() -> dict[str, str]:
     """Fresh keys for a run outside the embedded mode, the same in every process of the run."""
     def key() -> str:
