@@ -7,7 +7,10 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from flask import Response
 
 V = TypeVar("V")
 
@@ -84,6 +87,13 @@ def anonymous_reader() -> bool:
     from flask import session
 
     return set(session).issubset(ANONYMOUS_SESSION_KEYS)
+
+
+def private(response: Response) -> Response:
+    """The after-request hook of pages that are one person's (the console, log-in and account pages): never
+    stored by a browser or a proxy."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def shared_seconds(seconds: float) -> float:

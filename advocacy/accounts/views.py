@@ -18,6 +18,7 @@ from advocacy.accounts import forms, services, sessions
 from advocacy.accounts.models import LoginOutcome, User
 from advocacy.accounts.roles import Forbidden, Principal, Role
 from advocacy.accounts.sessions import acting, console_required
+from advocacy.cache import private
 from advocacy.crypto import DecryptionError, keyring
 from advocacy.dbtypes import utcnow
 from advocacy.extensions import db
@@ -37,11 +38,7 @@ ROLE_LABELS = {
 STATE_LABELS = {"active": _l("active"), "invited": _l("invited"), "disabled": _l("disabled")}
 
 
-@bp.after_request
-def _private(response: Response) -> Response:
-    # login, invitation and account pages are for one person: never stored by a browser or a proxy
-    response.headers["Cache-Control"] = "no-store"
-    return response
+bp.after_request(private)  # one person's pages: never stored
 
 
 def _client_address() -> str | None:

@@ -15,6 +15,7 @@ from advocacy.accounts.roles import require_admin
 from advocacy.accounts.sessions import acting, console_required
 from advocacy.audit import services
 from advocacy.audit.models import AuditEvent
+from advocacy.cache import private
 from advocacy.extensions import db
 
 bp = Blueprint("audit", __name__, url_prefix="/console/audit")
@@ -40,10 +41,7 @@ PREFIX_LABELS = {
 }
 
 
-@bp.after_request
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+bp.after_request(private)  # one person's pages: never stored
 
 
 def _chosen_prefix() -> str | None:

@@ -190,6 +190,10 @@ _add_locale_fields(PetitionForm, "body",
                    lambda code: TextAreaField(_l("Text (Markdown)"), render_kw={"lang": code, "rows": 14}))
 
 
+class ButtonForm(FlaskForm):
+    """A button that posts: only the CSRF token."""
+
+
 class ActionForm(FlaskForm):
     """A lifecycle button: the CSRF token and the version the page showed."""
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from advocacy.accounts.models import User
 from advocacy.accounts.roles import Forbidden, require_any_organiser
 from advocacy.accounts.sessions import acting, console_required
+from advocacy.cache import private
 from advocacy.extensions import db
 from advocacy.petitions import services
 from advocacy.petitions.models import Campaign, Petition, PetitionStatus, Target
@@ -24,11 +25,7 @@ from advocacy.petitions.models import Campaign, Petition, PetitionStatus, Target
 bp = Blueprint("console", __name__, url_prefix="/console")
 
 
-@bp.after_request
-def _private(response: Response) -> Response:
-    # console pages are for one person: never stored by a browser or a proxy
-    response.headers["Cache-Control"] = "no-store"
-    return response
+bp.after_request(private)  # one person's pages: never stored
 
 
 def see_other(endpoint: str, **values: Any) -> WerkzeugResponse:

@@ -10,7 +10,7 @@ from flask_babel import format_percent
 from flask_babel import gettext as _
 
 from advocacy.accounts.sessions import console_required
-from advocacy.cache import TTLCache
+from advocacy.cache import TTLCache, private
 from advocacy.console.views import petition_or_404
 from advocacy.dashboard import charts, services
 from advocacy.i18n import collation_key, country_name, current_locale
@@ -27,10 +27,7 @@ public_bp = Blueprint("dashboard", __name__)
 SVG = "image/svg+xml; charset=utf-8"
 
 
-@console_bp.after_request
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+console_bp.after_request(private)  # one person's pages: never stored
 
 
 @dataclass(frozen=True)

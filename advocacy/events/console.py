@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 
 from advocacy.accounts.roles import Principal
 from advocacy.accounts.sessions import acting, console_required
+from advocacy.cache import private
 from advocacy.events import services
 from advocacy.events.forms import ConfirmForm, EventForm, ImportForm, event_form, form_locales
 from advocacy.events.models import Event
@@ -28,10 +29,7 @@ bp = Blueprint("events_console", __name__, url_prefix="/console/events")
 UPLOAD_OVERHEAD = 64 * 1024
 
 
-@bp.after_request
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+bp.after_request(private)  # one person's pages: never stored
 
 
 def _event(event_id: int, principal: Principal) -> Event:

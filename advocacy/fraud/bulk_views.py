@@ -12,6 +12,8 @@ from wtforms import BooleanField, RadioField, StringField
 from wtforms.validators import Length
 
 from advocacy.accounts.sessions import acting, console_required
+from advocacy.cache import private
+from advocacy.console.forms import ButtonForm
 from advocacy.console.views import petition_or_404, see_other
 from advocacy.extensions import db
 from advocacy.fraud import bulk
@@ -34,14 +36,7 @@ STATUS_LABELS = {
 }
 
 
-@bp.after_request
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-class ActionForm(FlaskForm):
-    """A button that posts: only the CSRF token."""
+bp.after_request(private)  # one person's pages: never stored
 
 
 class StartForm(FlaskForm):
@@ -94,7 +89,7 @@ def index(petition_id: int) -> str:
     rows = bulk.of_petition(petition.id, actor=acting())
     undone = bulk.undone_ids(petition.id)
     return render_template("fraud/bulk_index.html", petition=petition, rows=rows, labels=ACTION_LABELS,
-                           statuses=STATUS_LABELS, action=ActionForm(),
+                           statuses=STATUS_LABELS, action=ButtonForm(),
                            undoable={row.id for row in rows if bulk.can_undo(row, undone)})
 
 
@@ -102,7 +97,7 @@ def index(petition_id: int) -> str:
 @console_required
 def undo(petition_id: int, bulk_id: int) -> WerkzeugResponse:
     petition = petition_or_404(petition_id)
-    if not ActionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     found = db.session.get(BulkAction, bulk_id)
     if found is None or found.petition_id != petition.id:

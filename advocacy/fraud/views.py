@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -14,6 +14,8 @@ from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
 from advocacy.accounts.sessions import acting, console_required
+from advocacy.cache import private
+from advocacy.console.forms import ButtonForm
 from advocacy.console.views import petition_or_404
 from advocacy.dbtypes import utcnow
 from advocacy.extensions import db
@@ -26,14 +28,7 @@ bp = Blueprint("fraud", __name__, url_prefix="/console/petitions/<int:petition_i
 WINDOWS = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
 
 
-@bp.after_request
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-class ActionForm(FlaskForm):
-    """A button that posts: only the CSRF token."""
+bp.after_request(private)  # one person's pages: never stored
 
 
 class LimitsForm(FlaskForm):
@@ -91,14 +86,14 @@ def _listing(petition_id: int, revealed: dict[int, str | None] | None = None) ->
         before = int(request.args["before"]) if request.args.get("before") else None
     except (FilterError, ValueError) as exc:
         return render_template("fraud/signatures.html", petition=petition, problem=str(exc), rows=[],
-                               selection=None, action=ActionForm(), revealed={}, bulk_link=None,
+                               selection=None, action=ButtonForm(), revealed={}, bulk_link=None,
                                next_page=None), 400
     rows = services.listing(selection, actor=acting(), before=before)
     following: dict[str, Any] = {"petition_id": petition.id, "before": rows[-1].id if rows else None,
                                     **selection.to_args()}
     next_page = url_for("fraud.signatures", **following) if len(rows) == services.PAGE else None
     return render_template("fraud/signatures.html", petition=petition, problem=None, rows=rows,
-                           selection=selection, action=ActionForm(), revealed=revealed or {},
+                           selection=selection, action=ButtonForm(), revealed=revealed or {},
                            bulk_link=_bulk_link(selection), next_page=next_page), 200
 
 
@@ -112,7 +107,7 @@ def signatures(petition_id: int) -> tuple[str, int]:
 @console_required
 def reveal(petition_id: int, signature_id: int) -> tuple[str, int]:
     petition = petition_or_404(petition_id)
-    if not ActionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     found = db.session.get(Signature, signature_id)
     if found is None or found.petition_id != petition.id:

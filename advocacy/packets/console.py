@@ -14,6 +14,8 @@ from wtforms import DateTimeLocalField, IntegerField, RadioField, SelectField, T
 from wtforms.validators import NumberRange, Optional
 
 from advocacy.accounts.sessions import acting, console_required
+from advocacy.cache import private
+from advocacy.console.forms import ButtonForm
 from advocacy.console.views import petition_or_404, see_other
 from advocacy.crypto import TokenExpired, TokenInvalid
 from advocacy.extensions import db
@@ -26,14 +28,7 @@ from advocacy.petitions.models import Petition, Target
 bp = Blueprint("packets_console", __name__, url_prefix="/console")
 
 
-@bp.after_request
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-class ActionForm(FlaskForm):
-    """A button that posts: only the CSRF token."""
+bp.after_request(private)  # one person's pages: never stored
 
 
 class RequestForm(FlaskForm):
@@ -82,7 +77,7 @@ def _packets_page(petition: Petition, form: RequestForm, plan: ScheduleForm, sta
     return render_template(
         "packets/petition_packets.html", petition=petition, form=form, plan=plan, packets=packets,
         deliveries=deliveries, attempts=delivery.attempts_of([d.id for d in deliveries]),
-        schedules=delivery.schedules_of_petition(petition.id), action=ActionForm(), keep=keep,
+        schedules=delivery.schedules_of_petition(petition.id), action=ButtonForm(), keep=keep,
     ), status
 
 
@@ -158,7 +153,7 @@ def packet_retention(petition_id: int) -> tuple[str, int] | WerkzeugResponse:
 @console_required
 def redeliver(petition_id: int, delivery_id: int) -> WerkzeugResponse:
     petition = petition_or_404(petition_id)
-    if not ActionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     try:
         found = db.session.get(Delivery, delivery_id)
@@ -177,7 +172,7 @@ def redeliver(petition_id: int, delivery_id: int) -> WerkzeugResponse:
 @console_required
 def cancel_schedule(petition_id: int, schedule_id: int) -> WerkzeugResponse:
     petition = petition_or_404(petition_id)
-    if not ActionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     found = db.session.get(DeliverySchedule, schedule_id)
     if found is None or found.petition_id != petition.id:
@@ -197,7 +192,7 @@ def webhook_secret(target_id: int) -> str:
     if target is None:
         abort(404)
     petitions.require_target_editor(acting(), target_id)
-    action, secret = ActionForm(), None
+    action, secret = ButtonForm(), None
     if request.method == "POST" and action.validate_on_submit():
         secret = delivery.new_webhook_secret(target_id, actor=acting())
         db.session.commit()
@@ -211,7 +206,7 @@ def webhook_secret(target_id: int) -> str:
 @console_required
 def index() -> str:
     packets = services.packets_for(acting())
-    return render_template("packets/index.html", packets=packets, action=ActionForm(),
+    return render_template("packets/index.html", packets=packets, action=ButtonForm(),
                            fingerprint=fingerprint(packet_keys().current.public_key()))
 
 
@@ -251,7 +246,7 @@ def from_link(token: str) -> tuple[str, int] | WerkzeugResponse:
 @bp.post("/packets/<public_id>/received")
 @console_required
 def received(public_id: str) -> WerkzeugResponse:
-    if not ActionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     try:
         services.mark_received(public_id, actor=acting())

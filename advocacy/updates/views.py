@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from advocacy.accounts.sessions import acting, console_required
+from advocacy.cache import private
 from advocacy.console.forms import ActionForm, RejectForm
 from advocacy.console.views import petition_or_404
 from advocacy.crypto import TokenInvalid, read_token
@@ -32,11 +33,8 @@ bp = Blueprint("updates", __name__, url_prefix="/updates")
 console_bp = Blueprint("updates_console", __name__, url_prefix="/console/petitions/<int:petition_id>/updates")
 
 
-@bp.after_request
-@console_bp.after_request
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+bp.after_request(private)  # one person's pages: never stored
+console_bp.after_request(private)  # one person's pages: never stored
 
 
 # --- unsubscribe ---------------------------------------------------------------------------------------------
