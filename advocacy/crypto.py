@@ -225,8 +225,16 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
     if purpose not in TOKEN_PURPOSES:
         raise ValueError(f"unknown token purpose {purpose!r}")
     # the last key signs; the fallbacks still verify links sent before a rotation
-    keys = [*current_app.config.get("SECRET_KEY_FALLBACKS", []), current_app.config["SECRET_KEY"]]
-    return URLSafeTimedSerializer(keys, salt=f"advocacy.{purpose}")
+    keys = (*current_app.config.get("SECRET_KEY_FALLBACKS", []), current_app.config["SECRET_KEY"])
+    serializer = _serializers.get((purpose, keys))
+    if serializer is None:  # built once per purpose and keys: every emailed link and every click reads one
+        if len(_serializers) > 64:
+            _serializers.clear()
+        serializer = _serializers[(purpose, keys)] = URLSafeTimedSerializer(list(keys), salt=f"advocacy.{purpose}")
+    return serializer
+
+
+_serializers: dict[tuple[str, tuple[Any, ...]], URLSafeTimedSerializer] = {}
 
 
 def make_token(purpose: str, value: Any) -> str:

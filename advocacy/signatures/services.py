@@ -11,7 +11,6 @@ import enum
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -195,11 +194,13 @@ def email_index(petition_id: int, address: str) -> str:
 
 @dataclass(frozen=True)
 class SigningPetition:
-    """What signing needs of a petition, read with one small statement (not the whole petition): its id and
-    slug, whether it takes signatures, whether it asks for a postcode, and its fraud thresholds."""
+    """What signing and confirming need of a petition, read with one small statement (not the whole
+    petition): its id, slug and title, whether it takes signatures, whether it asks for a postcode, and its
+    fraud thresholds."""
 
     id: int
     slug: str
+    title: dict[str, str]
     status: PetitionStatus
     closes_at: datetime | None
     postcode_required: bool
@@ -435,37 +436,81 @@ class SignatureDetails:
     opt_in_news: bool
 
 
-def details(signature: Signature) -> SignatureDetails:
+def details(signature: Signature | SignatureRecord) -> SignatureDetails:
+    """Open every sealed value of a signature (the model, or a ``SignatureRecord``) in its place."""
     return SignatureDetails(
-        full_name=signature.full_name, email=signature.email, postcode=signature.postcode,
-        country=signature.country, consent_share_name=signature.consent_share_name,
-        opt_in_news=signature.opt_in_news,
+        full_name=Signature.full_name.__get__(signature, Signature), email=Signature.email.__get__(signature,
+                                                                                                   Signature),
+        postcode=Signature.postcode.__get__(signature, Signature), country=signature.country,
+        consent_share_name=signature.consent_share_name, opt_in_news=signature.opt_in_news,
     )
+
+
+@dataclass(frozen=True)
+class SignatureRecord:
+    """One signature's row as confirming and mailing read it: one statement built once, no ORM object (a
+    burst of confirmations and their mails read one each). The sealed values stay sealed (the ``_<name>``
+    attributes, as on the model) until ``details`` or the model's ``Sealed`` attributes open them in place."""
+
+    id: int
+    petition_id: int
+    state: SignatureState
+    locale: str
+    country: str
+    suspect: bool
+    consent_share_name: bool
+    opt_in_news: bool
+    seal_id: str | None
+    _full_name: bytes | None
+    _email: bytes | None
+    _postcode: bytes | None
+
+
+_RECORD: dict[str, Any] = {}
+
+
+def signature_record(signature_id: int) -> SignatureRecord:
+    """The signature with this id as a ``SignatureRecord``; raises ``SignatureNotFound``."""
+    statement = _RECORD.get("select")
+    if statement is None:
+        table = Signature.__table__
+        columns = [table.c[field.name.lstrip("_")].label(field.name) for field in dataclasses.fields(SignatureRecord)]
+        statement = _RECORD["select"] = select(*columns).where(table.c.id == bindparam("signature_id"))
+    row = db.session.connection().execute(statement, {"signature_id": signature_id}).first()
+    if row is None:
+        raise SignatureNotFound(signature_id)
+    return SignatureRecord(**row._mapping)
 
 
 def confirm(signature_id: int) -> ConfirmOutcome:
-    """Count a pending signature once, however many requests confirm it at the same moment; the caller commits."""
-    signature = get_signature(signature_id)
-    if signature.state == SignatureState.CONFIRMED:
+    """Count a pending signature once, however many requests confirm it at the same moment; the caller commits.
+
+    In Core on the session's transaction (a burst of confirmations follows a burst of signatures): the row
+    is read, moved from pending to confirmed by one conditional UPDATE, counted in the tally and its
+    "confirmed" email written to the outbox."""
+    record = signature_record(signature_id)
+    if record.state == SignatureState.CONFIRMED:
         return ConfirmOutcome.ALREADY_CONFIRMED
-    if signature.state != SignatureState.PENDING:
+    if record.state != SignatureState.PENDING:
         return ConfirmOutcome.NOT_PENDING
-    if not signature.petition.is_open():
+    petition = signing_petition(petition_id=record.petition_id)
+    if petition is None or not petition.is_open():
         return ConfirmOutcome.PETITION_CLOSED
-    country, petition_id, suspect = signature.country, signature.petition_id, signature.suspect
-    result = db.session.execute(
-        update(Signature)
-        .where(Signature.id == signature_id, Signature.state == SignatureState.PENDING)
-        .values(state=SignatureState.CONFIRMED, confirmed_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    db.session.expire(signature)
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    statement = _RECORD.get("confirm")
+    if statement is None:
+        table = Signature.__table__
+        statement = _RECORD["confirm"] = update(table).where(
+            table.c.id == bindparam("signature_id"), table.c.state == SignatureState.PENDING,
+        ).values(state=SignatureState.CONFIRMED, confirmed_at=bindparam("now"))
+    result = db.session.connection().execute(statement, {"signature_id": signature_id, "now": utcnow()})
+    loaded = db.session.identity_map.get(db.session.identity_key(Signature, signature_id))
+    if loaded is not None:
+        db.session.expire(loaded)  # a model of this row in the session reads the new state
+    if result.rowcount != 1:
         return ConfirmOutcome.ALREADY_CONFIRMED  # a parallel request confirmed it first; nothing changed here
-    if not suspect:  # a suspect one counts once an organiser clears it
-        tallies.add(petition_id, country, +1)
-    outbox.enqueue(SEND_EMAIL_ACTOR, signature_id, EmailKind.CONFIRMED.value)
-    db.session.flush()
+    if not record.suspect:  # a suspect one counts once an organiser clears it
+        tallies.add(record.petition_id, record.country, +1)
+    outbox.enqueue_row(SEND_EMAIL_ACTOR, signature_id, EmailKind.CONFIRMED.value)
     return ConfirmOutcome.CONFIRMED
 
 
@@ -565,27 +610,11 @@ def _petition_mail_facts(petition_id: int, locale: str) -> _PetitionMail:
     return _petition_mail.get_or_make((petition_id, locale), float(current_app.config["PAGE_CACHE_SECONDS"]), load)
 
 
-_MAIL_READ: dict[str, Any] = {}
-
-
-def _signature_for_mail(signature_id: int) -> SimpleNamespace | None:
-    """The columns a signer's email needs, read with one statement built once (no ORM object: the worker
-    reads one per mail). Its sealed values open through the model's own ``Sealed`` attributes."""
-    statement = _MAIL_READ.get("select")
-    if statement is None:
-        table = Signature.__table__
-        statement = _MAIL_READ["select"] = select(
-            table.c.id, table.c.petition_id, table.c.state, table.c.locale, table.c.seal_id,
-            table.c.full_name.label(Signature.full_name.attr), table.c.email.label(Signature.email.attr),
-        ).where(table.c.id == bindparam("signature_id"))
-    row = db.session.connection().execute(statement, {"signature_id": signature_id}).first()
-    return None if row is None else SimpleNamespace(**row._mapping)
-
-
 def deliver_email(signature_id: int, kind: EmailKind, *, message_key: str | None = None) -> bool:
     """Send one signature email if the signature is still in the state the email is about."""
-    signature: Any = _signature_for_mail(signature_id)
-    if signature is None:
+    try:
+        signature = signature_record(signature_id)
+    except SignatureNotFound:
         return False
     # opened (and checked in their place) exactly as the model's attributes open them
     address, full_name = Signature.email.__get__(signature, Signature), Signature.full_name.__get__(signature,

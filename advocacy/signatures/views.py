@@ -6,16 +6,18 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from advocacy.crypto import SealBroken, TokenExpired, TokenInvalid, read_token
-from advocacy.extensions import db, limiter
+from advocacy.extensions import csrf, db, limiter
 from advocacy.petitions import services as petitions
 from advocacy.petitions.models import Petition
 from advocacy.signatures import services
 from advocacy.signatures.forms import NewLinkForm
 from advocacy.signatures.models import Signature
 from advocacy.signatures.services import ConfirmOutcome, SignatureNotFound, WithdrawOutcome
+from advocacy.stateless_csrf import form_meta
 
 bp = Blueprint("signatures", __name__)
 
@@ -25,18 +27,22 @@ class _BadLink(Exception):
         self.expired = expired
 
 
-def _signature_from(purpose: str, token: str) -> Signature:
-    """The signature a link names; a bad link says only whether it expired, nothing about any signature."""
+def _signature_id_from(purpose: str, token: str) -> int:
+    """The signature id a link names; a bad link says only whether it expired, nothing about any signature."""
     try:
         signature_id = read_token(purpose, token)
     except TokenExpired as exc:
         raise _BadLink(expired=True) from exc
     except TokenInvalid as exc:
         raise _BadLink(expired=False) from exc
+    if not isinstance(signature_id, int):
+        raise _BadLink(expired=False)
+    return signature_id
+
+
+def _signature_from(purpose: str, token: str) -> Signature:
     try:
-        if not isinstance(signature_id, int):
-            raise SignatureNotFound(signature_id)
-        return services.get_signature(signature_id)
+        return services.get_signature(_signature_id_from(purpose, token))
     except SignatureNotFound as exc:
         raise _BadLink(expired=False) from exc
 
@@ -53,23 +59,35 @@ def _seal_broken(error: SealBroken) -> tuple[str, int]:
     return render_template("signatures/damaged.html"), 409
 
 
+# The confirm page is read from the row and the petition's few columns (no ORM objects: confirmations come in
+# bursts after a petition is shared), and its button carries a stateless token bound to the signature, so
+# opening the emailed link gives the signer no session and no cookie.
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its own token; a bad one gets the same answer as everywhere (CSRFError)
 def confirm(token: str) -> str | tuple[str, int]:
-    signature = _signature_from("confirm-signature", token)
+    signature_id = _signature_id_from("confirm-signature", token)
+    try:
+        record = services.signature_record(signature_id)
+    except SignatureNotFound as exc:
+        raise _BadLink(expired=False) from exc
     # every sealed value is opened first: details that were tampered with are neither shown nor confirmed
-    details = services.details(signature)
-    form = FlaskForm()
-    if form.validate_on_submit():
-        outcome = services.confirm(signature.id)
+    details = services.details(record)
+    petition = services.signing_petition(petition_id=record.petition_id)
+    if petition is None:  # pragma: no cover (a signature's petition is never deleted while it exists)
+        raise _BadLink(expired=False)
+    form = FlaskForm(meta=form_meta(f"confirm:{signature_id}"))
+    if form.is_submitted():
+        if not form.validate():
+            raise CSRFError(" ".join(form.csrf_token.errors))
+        outcome = services.confirm(signature_id)
         db.session.commit()
-        signature = services.get_signature(signature.id)
         return render_template(
-            "signatures/confirmed.html", signature=signature, outcome=outcome,
-            withdraw_token=services.withdraw_token(signature.id)
+            "signatures/confirmed.html", petition=petition, outcome=outcome,
+            withdraw_token=services.withdraw_token(signature_id)
             if outcome in (ConfirmOutcome.CONFIRMED, ConfirmOutcome.ALREADY_CONFIRMED) else None,
         )
-    return render_template("signatures/confirm.html", signature=signature, details=details, form=form,
-                           token=token, locale=str(get_locale()))
+    return render_template("signatures/confirm.html", petition=petition, state=record.state, details=details,
+                           form=form, token=token, locale=str(get_locale()))
 
 
 @bp.route("/withdraw/<token>", methods=["GET", "POST"])

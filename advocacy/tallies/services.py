@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, literal, select, union_all
@@ -54,14 +55,25 @@ def add(petition_id: int, country: str, delta: int) -> None:
     """Change a country's count inside the caller's transaction."""
     shard = random.randrange(SHARDS)  # noqa: S311 (spreads writes over rows; not a secret)
     values = {"petition_id": petition_id, "country": country, "shard": shard, "count": delta}
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(TallyShard).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["petition_id", "country", "shard"],
-        set_={"count": TallyShard.count + stmt.excluded["count"]},
-    )
-    db.session.execute(stmt)
+    db.session.connection().execute(_add_statement(db.session.get_bind().dialect.name), values)
+
+
+_ADD: dict[str, Any] = {}
+
+
+def _add_statement(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (petition_id, country, shard) DO UPDATE SET count = count + excluded.count, built
+    once per dialect (every confirmation runs it)."""
+    statement = _ADD.get(dialect)
+    if statement is None:
+        table = TallyShard.__table__
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(table)
+        statement = _ADD[dialect] = statement.on_conflict_do_update(
+            index_elements=["petition_id", "country", "shard"],
+            set_={"count": table.c.count + statement.excluded["count"]},
+        )
+    return statement
 
 
 _cache: TTLCache[Tally] = TTLCache()

@@ -83,6 +83,42 @@ def test_opening_the_link_does_not_confirm(client, make_petition, drain, mailbox
         assert db.session.scalar(db.select(Signature.state)) == SignatureState.PENDING
 
 
+def test_confirming_gives_no_cookie_and_a_button_works_only_for_its_own_signature(app, make_petition, drain,
+                                                                                  mailbox):
+    """Opening the emailed link and pressing the button start no session (the button's token is stateless and
+    bound to the signature; the link's language is remembered as everywhere); a token from another signer's
+    page, or none, is refused and confirms nothing."""
+    petition = make_petition()
+    signer = app.test_client(use_cookies=False)
+
+    def no_session(response: Any) -> bool:
+        cookies = response.headers.getlist("Set-Cookie")
+        return not any(cookie.startswith(app.config["SESSION_COOKIE_NAME"] + "=") for cookie in cookies)
+
+    for address in ("olena@example.org", "taras@example.org"):
+        assert sign(signer, petition.slug, email=address).status_code == 303
+    drain()
+    olena, taras = (mail.link("/confirm/").removeprefix("https://petitions.test") for mail in mailbox())
+    page = signer.get(olena)
+    assert page.status_code == 200 and no_session(page)
+    olena_token = TOKEN_RE.search(page.get_data(as_text=True))
+    assert olena_token
+    taras_token = TOKEN_RE.search(signer.get(taras).get_data(as_text=True))
+    assert taras_token
+    for wrong in ({"csrf_token": taras_token.group(1)}, {"csrf_token": "forged"}, {}):
+        refused = signer.post(olena, data=wrong)
+        assert refused.status_code == 400
+        assert "This form has expired" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert set(db.session.scalars(db.select(Signature.state))) == {SignatureState.PENDING}
+    pressed = signer.post(olena, data={"csrf_token": olena_token.group(1)})
+    assert pressed.status_code == 200 and no_session(pressed)
+    assert "your signature counts" in pressed.get_data(as_text=True)
+    with app.app_context():
+        states = list(db.session.scalars(db.select(Signature.state).order_by(Signature.id)))
+    assert states == [SignatureState.CONFIRMED, SignatureState.PENDING]  # Olena's alone
+
+
 def test_confirming_twice_counts_once(client, make_petition, drain, mailbox):
     petition = make_petition()
     sign(client, petition.slug)
