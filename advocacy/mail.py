@@ -10,12 +10,14 @@ import base64
 import binascii
 import logging
 import os
+import re
 import secrets
 import smtplib
 import ssl
 import threading
 import time
 import uuid
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.header import Header, decode_header, make_header
@@ -29,7 +31,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from markupsafe import escape
 
+from advocacy.cache import TTLCache
 from advocacy.dbtypes import utcnow
 
 log = logging.getLogger(__name__)
@@ -79,6 +83,36 @@ def render(name: str, locale: str, **context: Any) -> RenderedEmail:
         text = render_template(f"email/{name}/body.txt", **context)
         html = render_template(f"email/{name}/body.html", locale=locale, subject=subject, **context)
     return RenderedEmail(" ".join(subject.split()), text, html)
+
+
+# A personal value's place in a rendered skeleton: NUL cannot come from a template, a translation or a setting.
+_MARK = "\x00{}\x00"
+_MARKED = re.compile("\x00([a-z_]+)\x00")
+_skeletons: TTLCache[RenderedEmail] = TTLCache(maxsize=1024)
+
+
+def render_personal(name: str, locale: str, *, shared: dict[str, Any], personal: dict[str, str], key: Hashable,
+                    seconds: float) -> RenderedEmail:
+    """``render`` for the many mails that differ only in a few personal values (a signer's name, their link).
+
+    The templates are rendered once per ``(name, locale, key)`` for ``seconds``, with a marker in each personal
+    value's place (the skeleton holds nobody's data); each mail then puts its values in: as they are in the
+    subject and the text, HTML-escaped in the HTML, exactly what autoescaping would have written. The
+    templates must print a personal value as it is (no filter on it); ``key`` names everything ``shared``
+    depends on. The same as ``render(name, locale, **shared, **personal)``, which a test checks.
+    """
+
+    def skeleton() -> RenderedEmail:
+        return render(name, locale, **shared, **{field: _MARK.format(field) for field in personal})
+
+    made = _skeletons.get_or_make((name, locale, key, tuple(sorted(personal))), seconds, skeleton)
+    escaped = {field: str(escape(value)) for field, value in personal.items()}
+
+    def fill(text: str, values: dict[str, str]) -> str:
+        # one pass: a value that happens to hold a marker is not filled in again
+        return _MARKED.sub(lambda found: values[found.group(1)], text)
+
+    return RenderedEmail(fill(made.subject, personal), fill(made.text, personal), fill(made.html, escaped))
 
 
 def sender(name: str | None = None) -> str:

@@ -669,3 +669,30 @@ def test_the_usual_message_is_written_straight_to_the_wire_and_reads_back_intact
     assert message["To"] == "olena@example.org"
     assert message["From"].startswith("Люди передусім")
     assert parse_mail(mail.as_bytes(english)).text.replace("\r\n", "\n") == "short\n"
+
+
+@pytest.mark.parametrize("kind", ["confirm", "already_signed", "confirmed", "withdraw_link"])
+def test_a_signers_mail_filled_into_its_shared_skeleton_is_the_mail_rendered_for_them(app, kind):
+    """The templates of a petition's signer mails are rendered once and each signer's name and link filled in:
+    every language gives exactly what rendering the whole mail for that signer gives, HTML escaping included,
+    and a name that looks like a marker is printed as typed, not filled in again."""
+    from advocacy import mail
+    from advocacy.i18n import SUPPORTED_LOCALES
+
+    link = "confirm_url" if kind == "confirm" else "withdraw_url"  # as deliver_email gives them
+    shared = {"petition_title": "Free <all> “civilians” & POWs", "petition_url": "https://petitions.test/p/x?lang=uk",
+              "campaign_name": "People First", "campaign_footer": "Kyiv & Warsaw", "site_url": "https://petitions.test"}
+    signers = [
+        {"full_name": "Ann <b>O’Brien</b> & \"Bob\"", link: "https://petitions.test/confirm/abc.DEF-1_x?lang=uk&x=<1>"},
+        {"full_name": f"Eve \x00{link}\x00", link: "https://petitions.test/withdraw/zz"},
+        {"full_name": "Олена Петрівна", link: "https://petitions.test/confirm/q"},
+    ]
+    with app.test_request_context():
+        for locale in SUPPORTED_LOCALES:
+            for personal in signers:
+                filled = mail.render_personal(kind, locale, shared=shared, personal=dict(personal),
+                                              key=("test", kind), seconds=60)
+                assert filled == mail.render(kind, locale, **shared, **personal)
+                assert personal[link] in filled.text  # (the Ukrainian greeting has no name)
+                if locale == "en":
+                    assert personal["full_name"] in filled.text

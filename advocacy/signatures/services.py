@@ -628,8 +628,7 @@ def deliver_email(signature_id: int, kind: EmailKind, *, message_key: str | None
 
     locale = signature.locale
     facts = _petition_mail_facts(signature.petition_id, locale)
-    context = {
-        "full_name": full_name,
+    shared = {
         "petition_title": facts.title,
         "petition_url": urls.external_url("petitions.show", slug=facts.slug, lang=locale),
         "campaign_name": facts.campaign_name,
@@ -638,12 +637,17 @@ def deliver_email(signature_id: int, kind: EmailKind, *, message_key: str | None
         "site_url": current_app.config["BASE_URL"],
     }
     if kind == EmailKind.CONFIRM:
-        context["confirm_url"] = urls.external_url("signatures.confirm", token=confirm_token(signature.id),
-                                                   lang=locale)
+        personal = {"confirm_url": urls.external_url("signatures.confirm", token=confirm_token(signature.id),
+                                                     lang=locale)}
     else:
-        context["withdraw_url"] = urls.external_url("signatures.withdraw", token=withdraw_token(signature.id),
-                                                    lang=locale)
-    rendered = mail.render(kind.value, locale, **context)
+        personal = {"withdraw_url": urls.external_url("signatures.withdraw", token=withdraw_token(signature.id),
+                                                      lang=locale)}
+    personal["full_name"] = full_name or ""
+    # rendered once per petition, language and kind for the page cache's few seconds; each mail fills in
+    # its signer's name and link
+    rendered = mail.render_personal(kind.value, locale, shared=shared, personal=personal,
+                                    key=(signature.petition_id, facts),
+                                    seconds=float(current_app.config["PAGE_CACHE_SECONDS"]))
     mail.send(mail.build_message(address, rendered, locale=locale, message_key=message_key,
                                  sender_name=facts.sender_name))
     return True
