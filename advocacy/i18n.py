@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 import pycountry
 from babel import Locale
 from flask import Flask, Response, current_app, has_request_context, request
-from flask_babel import get_locale, refresh
+from flask_babel import get_locale, get_translations, refresh
+from jinja2 import pass_context
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
@@ -147,6 +149,9 @@ def text_locales(values: dict[str, str] | None) -> tuple[str, ...]:
     return tuple(code for code in SUPPORTED_LOCALES if values and (values.get(code) or "").strip())
 
 
+_TRANSLATIONS = "_advocacy_translations"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     # Flask-Babel caches the locale on the app context, which a request may share with an outer one
@@ -161,6 +166,24 @@ def init_app(app: Flask) -> None:
                 and not request.path.startswith("/api/")):
             remember_locale(response, chosen)
         return response
+
+    # Flask-Babel's template gettext looks the request's translations up again for every string (three
+    # context lookups each, dozens of strings a page): look them up once per render instead. Imported macros
+    # have no render context of their own and look them up as before.
+    @app.context_processor
+    def _render_translations() -> dict[str, Any]:
+        return {_TRANSLATIONS: get_translations()}
+
+    def _of(context: Any) -> Any:
+        return context.get(_TRANSLATIONS) or get_translations()
+
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=pass_context(lambda context, s: _of(context).ugettext(s)),
+        ngettext=pass_context(lambda context, s, p, n: _of(context).ungettext(s, p, n)),
+        pgettext=pass_context(lambda context, c, s: _of(context).upgettext(c, s)),
+        npgettext=pass_context(lambda context, c, s, p, n: _of(context).unpgettext(c, s, p, n)),
+        newstyle=True,
+    )
 
     app.jinja_env.globals.update(
         SUPPORTED_LOCALES=SUPPORTED_LOCALES,
