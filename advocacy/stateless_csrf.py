@@ -76,14 +76,32 @@ def check_form_token(token: str | None, form_id: str, *, max_age: int | None = N
     """Raise ``FormTokenInvalid`` unless ``token`` was made by us for ``form_id`` within ``max_age`` seconds."""
     if not token:
         raise FormTokenInvalid()
-    try:
-        named = _serializer().loads(token, max_age=FORM_TOKEN_MAX_AGE if max_age is None else max_age)
-    except SignatureExpired as exc:
-        raise FormTokenInvalid(expired=True) from exc
-    except BadData as exc:
-        raise FormTokenInvalid() from exc
-    if not isinstance(named, str) or not hmac.compare_digest(named.encode(), form_id.encode()):
+    max_age = FORM_TOKEN_MAX_AGE if max_age is None else max_age
+    serializer = _serializer()
+    # Every reader of a form within the same second sends the same token: its signature is checked once and
+    # remembered (only tokens that verified are kept), then only its age and its form are checked again.
+    key = (token, serializer)  # after a key change (a new serializer) every token is checked afresh
+    known = _verified.get(key)
+    if known is None:
+        try:
+            named, made = serializer.loads(token, max_age=max_age, return_timestamp=True)
+        except SignatureExpired as exc:
+            raise FormTokenInvalid(expired=True) from exc
+        except BadData as exc:
+            raise FormTokenInvalid() from exc
+        if not isinstance(named, str):
+            raise FormTokenInvalid()
+        if len(_verified) > 1024:
+            _verified.clear()
+        known = _verified[key] = (named, made.timestamp())
+    named, made_at = known
+    if time.time() - made_at > max_age:
+        raise FormTokenInvalid(expired=True)
+    if not hmac.compare_digest(named.encode(), form_id.encode()):
         raise FormTokenInvalid()
+
+
+_verified: dict[tuple[str, URLSafeTimedSerializer], tuple[str, float]] = {}
 
 
 class FormCSRF(CSRF):
