@@ -25,6 +25,7 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_ASCII_POLICY
 from email.policy import SMTPUTF8 as SMTP_POLICY
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -118,9 +119,16 @@ def render_personal(name: str, locale: str, *, shared: dict[str, Any], personal:
 def sender(name: str | None = None) -> str:
     """The From: the address of ADVOCACY_MAIL_FROM (or petitions@ the site's domain), under ``name`` if given
     (a campaign's), else the name ADVOCACY_MAIL_FROM gives, else the site's name."""
-    configured_name, address = parseaddr(str(current_app.config.get("MAIL_FROM") or ""))
-    address = address or f"petitions@{_domain()}"
-    return formataddr((name or configured_name or current_app.config["SITE_NAME"] or "Petitions", address))
+    return _sender(str(current_app.config.get("MAIL_FROM") or ""), current_app.config["SITE_NAME"], _domain(),
+                   name)[0]
+
+
+@lru_cache(maxsize=256)
+def _sender(mail_from: str, site_name: str | None, domain: str, name: str | None) -> tuple[str, str]:
+    """The From header and its address, from the settings and a campaign's sender name (parsed once each)."""
+    configured_name, address = parseaddr(mail_from)
+    address = address or f"petitions@{domain}"
+    return formataddr((name or configured_name or site_name or "Petitions", address)), address
 
 
 def _domain() -> str:
@@ -143,7 +151,8 @@ def build_message(to: str, email: RenderedEmail, *, locale: str, message_key: st
     others are built as an ``EmailMessage``. Both read back the same with any MIME parser.
     """
     domain = _domain()
-    from_header = sender(sender_name)
+    from_header, sender_address = _sender(str(current_app.config.get("MAIL_FROM") or ""),
+                                          current_app.config["SITE_NAME"], domain, sender_name)
     message_id = f"<{message_key}@{domain}>" if message_key else make_msgid(domain=domain)
     extra: list[tuple[str, str]] = [("Date", format_datetime(utcnow())), ("Message-ID", message_id),
                                     ("Auto-Submitted", "auto-generated"), ("Content-Language", locale)]
@@ -151,7 +160,6 @@ def build_message(to: str, email: RenderedEmail, *, locale: str, message_key: st
         extra.append(("List-Unsubscribe", f"<{list_unsubscribe}>"))
         if one_click_unsubscribe:
             extra.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
-    sender_address = parseaddr(from_header)[1]
     if not attachments and f"{sender_address}{to}".isascii() and "\n" not in to and "\r" not in to:
         return WireMessage.build(from_header, sender_address, to, email, extra)
     message = EmailMessage()
@@ -182,8 +190,10 @@ def _header(name: str, value: str) -> bytes:
     return f"{name}: {encoded}".encode("ascii")
 
 
+@lru_cache(maxsize=256)
 def _address_header(name: str, value: str) -> bytes:
-    """From or To: the display name encoded if it needs to be, the (ASCII) address as it is."""
+    """From: the display name encoded if it needs to be, the (ASCII) address as it is (a sender's From is
+    the same for many mails: made once)."""
     display, address = parseaddr(value)
     if not display:
         return f"{name}: {address}".encode("ascii")
@@ -191,6 +201,19 @@ def _address_header(name: str, value: str) -> bytes:
         return f"{name}: {formataddr((display, address))}".encode("ascii")
     encoded = Header(display, "utf-8", header_name=name).encode(linesep="\r\n")
     return f"{name}: {encoded} <{address}>".encode("ascii")
+
+
+def _bare_address_header(name: str, value: str) -> bytes:
+    """To: an ASCII address with no display name as it is, anything else as ``_address_header`` writes it."""
+    if value.isascii() and not any(ch in value for ch in ' \t<>(),;:"[]\\'):
+        return f"{name}: {value}".encode("ascii")
+    return _address_header.__wrapped__(name, value)
+
+
+@lru_cache(maxsize=256)
+def _subject(subject: str) -> bytes:
+    """The Subject header: the same for every mail of a kind and language, so encoded once."""
+    return _header("Subject", subject)
 
 
 def _text_part(subtype: str, text: str) -> bytes:
@@ -221,7 +244,8 @@ class WireMessage:
     def build(cls, from_header: str, sender_address: str, to: str, email: RenderedEmail,
               extra: list[tuple[str, str]]) -> WireMessage:
         boundary = f"==advocacy_{secrets.token_hex(12)}=="  # "=" never appears in the encoded parts
-        head = [_address_header("From", from_header), _address_header("To", to), _header("Subject", email.subject),
+        # To: a signer's stored address, bare (no display name, never cached: it is personal)
+        head = [_address_header("From", from_header), _bare_address_header("To", to), _subject(email.subject),
                 b"MIME-Version: 1.0",
                 f'Content-Type: multipart/alternative; boundary="{boundary}"'.encode("ascii")]
         head.extend(_header(name, value) for name, value in extra)
