@@ -124,6 +124,9 @@ class Petition(db.Model):  # type: ignore[name-defined]
     postcode_required: Mapped[bool] = mapped_column(default=False)
     # names, emails and postcodes of the signatures are erased this many days after the petition closed
     retention_days: Mapped[int] = mapped_column(default=180, server_default="180")
+    # when the retention job last found nothing left to erase: the hourly run skips the petition until it
+    # ends again later (reopened and closed again), instead of reading every one of its signatures
+    personal_data_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # why the last submission was rejected, for its author; cleared when it is submitted again
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     # a country petition: the campaign petition it was launched from, and its country

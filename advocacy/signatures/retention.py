@@ -8,6 +8,9 @@ A petition ends when it closes:
   by hand that nobody signed has nothing to erase.)
 Open petitions without a past ``closes_at`` and drafts never end.
 
+Once a run has erased everything, the petition records when (``personal_data_erased_at``) and later runs skip
+it without reading its signatures, unless it ended again after that (reopened, signed and closed again).
+
 ``retention_days`` after the end, the name, email and postcode of every signature of the petition are set
 to NULL, and so are its blind email index and its fraud signals (keyed hashes of address, network and email
 domain, and the sealed domain). The rows, their state and country stay, so tallies and packets' counts do
@@ -61,13 +64,18 @@ def due_petitions(now: datetime | None = None) -> list[int]:
             last_signed_at = db.session.scalar(
                 select(func.max(Signature.created_at)).where(Signature.petition_id == petition.id))
         end = ended_at(petition, now, last_signed_at)
-        if end is not None and end + timedelta(days=petition.retention_days) <= now:
-            due.append(petition.id)
+        if end is None or end + timedelta(days=petition.retention_days) > now:
+            continue
+        erased = petition.personal_data_erased_at
+        if erased is not None and erased >= end:
+            continue  # erased after it ended: nothing can have been added since
+        due.append(petition.id)
     return due
 
 
 def erase_after_retention(now: datetime | None = None, *, batch: int = BATCH) -> int:
     """The periodic job: erase what is due; returns how many signatures were erased. Flushes, never commits."""
+    now = now or utcnow()
     erased = 0
     for petition_id in due_petitions(now):
         last = 0
@@ -92,6 +100,9 @@ def erase_after_retention(now: datetime | None = None, *, batch: int = BATCH) ->
                 .execution_options(synchronize_session=False)
             )
             erased += len(ids)
+        # system bookkeeping, not an edit: the petition's version (and an organiser's open form) stay as they are
+        db.session.execute(update(Petition.__table__).where(Petition.__table__.c.id == petition_id)
+                           .values(personal_data_erased_at=now))
     db.session.flush()
     # objects this session already holds must not keep showing the erased values
     db.session.expire_all()
