@@ -75,7 +75,7 @@ def show(slug: str) -> tuple[str | bytes, int] | WerkzeugResponse:
             share_response(locale)  # the next anonymous readers may get this answer from in front of Flask
         return page, 200
     # signing reads only what it needs of the petition; the whole of it only to show the form again
-    facts = signatures.signing_petition(slug=slug)
+    facts = signatures.signing_petition_shared(slug)
     if facts is None:
         abort(404)
     form = SignForm(locale=current_locale(), postcode_required=facts.postcode_required,

@@ -239,6 +239,18 @@ def signing_petition(*, slug: str | None = None, petition_id: int | None = None)
     return found
 
 
+_shared_facts: TTLCache[SigningPetition | None] = TTLCache(maxsize=1024)
+
+
+def signing_petition_shared(slug: str) -> SigningPetition | None:
+    """``signing_petition(slug=…)`` shared by the sign POSTs of the page cache's few seconds, as the page
+    they were sent from is: a burst of signatures reads the petition once. A petition that opens, closes or
+    is edited empties it in this process at once (advocacy.petitions.services), other processes within
+    those seconds; a signature taken in them still needs confirming, which reads the petition afresh."""
+    return _shared_facts.get_or_make(slug, float(current_app.config["PAGE_CACHE_SECONDS"]),
+                                     lambda: signing_petition(slug=slug))
+
+
 def sign(petition_id: int, signer: Signer, *, client_address: str | None = None,
          petition: SigningPetition | None = None) -> SignOutcome:
     """Store a pending signature or answer a repeat; flushes, the caller commits.

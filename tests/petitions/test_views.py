@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import event, func, select, update
 
 from advocacy import cache
 from advocacy.accounts.roles import SYSTEM
@@ -50,6 +51,47 @@ def test_the_shared_page_gives_no_session_and_its_token_signs(app):
         assert "Set-Cookie" not in response.headers
         # each language has its own copy
         assert '<html lang="uk">' in first.get(f"/p/{slug}?lang=uk").get_data(as_text=True)
+    finally:
+        app.config["PAGE_CACHE_SECONDS"] = 0
+        cache.clear_all()
+
+
+def test_sign_posts_share_the_petition_read_until_it_closes(app):
+    """With pages shared for a minute, a burst of sign POSTs reads the petition once; closing it by hand
+    empties what is shared at once, so the very next POST is refused and nothing is stored."""
+    slug = open_petition_outside_any_context(app)
+    app.config["PAGE_CACHE_SECONDS"] = 60
+    try:
+        reader = app.test_client(use_cookies=False)
+        token = TOKEN_RE.search(reader.get(f"/p/{slug}").get_data(as_text=True))
+        assert token
+
+        def post(address: str) -> Any:
+            return reader.post(f"/p/{slug}", data={"full_name": "Olena K", "email": address, "country": "UA",
+                                                   "consent_share_name": "y", "csrf_token": token.group(1)})
+
+        statements: list[str] = []
+
+        def record(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+            statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            assert [post(f"o{i}@example.org").status_code for i in range(3)] == [303] * 3
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert len([s for s in statements if "FROM petitions" in s]) == 1
+        with app.app_context():
+            petition_id = db.session.scalar(select(Petition.id).where(Petition.slug == slug))
+            services.close_petition(petition_id, actor=SYSTEM)
+            db.session.commit()
+        refused = post("late@example.org")
+        assert refused.status_code == 400
+        assert "This petition is closed" in refused.get_data(as_text=True)
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(Signature)) == 3
     finally:
         app.config["PAGE_CACHE_SECONDS"] = 0
         cache.clear_all()
