@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import email
-import email.policy
 import re
 import signal
 import sys
@@ -26,12 +25,19 @@ CONFIRM_LINK = re.compile(r"https?://\S+/confirm/[A-Za-z0-9_.\-]+(?:\?[^\s<>\"]*
 
 
 def confirm_link(raw: bytes) -> str | None:
-    message = email.message_from_bytes(raw, policy=email.policy.default)
-    body = message.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
-    if body is None:
-        return None
-    found = CONFIRM_LINK.search(body.get_content())
-    return found.group(0) if found else None
+    """The link in the message's text part. Parsed with the stdlib's compat32 parser: the modern API
+    (``policy=email.policy.default``, ``get_body``, ``get_content``) took about 3 ms a message on the
+    benchmark machine, ten times as much, and the sink shares the cores with the server it measures (a real
+    mail server does not parse MIME at all)."""
+    message = email.message_from_bytes(raw)
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            if not isinstance(payload, bytes):
+                return None
+            found = CONFIRM_LINK.search(payload.decode(part.get_content_charset() or "utf-8", "replace"))
+            return found.group(0) if found else None
+    return None
 
 
 class LinkHandler:
