@@ -167,7 +167,7 @@ def test_a_petition_erased_once_is_not_read_again_until_it_ends_again(make_petit
 
     statements: list[str] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+    def record(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", record)
