@@ -12,9 +12,11 @@ import email
 import email.policy
 import os
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -25,7 +27,7 @@ import pytest
 from dramatiq.brokers.stub import StubBroker
 from flask import Flask, g, request_started
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from advocacy import cache, create_app, queue
@@ -88,6 +90,24 @@ def fresh_database_url(tmp_path: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def statements_of_this_thread(engine: Any) -> Iterator[list[str]]:
+    """The SQL statements this thread sends to ``engine`` inside the block (not those of the test session's
+    in-process worker, which sends the queued mails on threads of its own)."""
+    statements: list[str] = []
+    thread = threading.get_ident()
+
+    def record(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        if threading.get_ident() == thread:
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def wait_for(check: Any, timeout: float = 60.0) -> Any:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask_migrate import upgrade
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from advocacy import create_app
 from advocacy.dbtypes import utcnow
@@ -18,7 +18,7 @@ from advocacy.signatures import services as signatures
 from advocacy.signatures.models import Signature, SignatureState
 from advocacy.signatures.services import ConfirmOutcome, EmailKind, Signer
 from advocacy.tallies import services as tallies
-from tests.conftest import settings_for_tests
+from tests.conftest import settings_for_tests, statements_of_this_thread
 
 DAY = timedelta(days=1)
 
@@ -165,17 +165,9 @@ def test_a_petition_erased_once_is_not_read_again_until_it_ends_again(make_petit
     close(petition, utcnow() - 200 * DAY)
     assert retention.erase_after_retention() == 3
 
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with statements_of_this_thread(db.engine) as statements:
         assert retention.erase_after_retention() == 0
         assert retention.erase_after_retention(utcnow() + 400 * DAY) == 0
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     assert statements, "the job ran no statement at all"
     assert not [statement for statement in statements if "signatures" in statement]
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-import threading
 import time
 from typing import Any
 
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
 from advocacy import cache
 from advocacy.accounts.roles import SYSTEM
@@ -16,7 +15,7 @@ from advocacy.petitions import services
 from advocacy.petitions.models import Petition
 from advocacy.signatures.models import Signature
 from advocacy.tallies import services as tallies
-from tests.conftest import published_campaign_and_target
+from tests.conftest import published_campaign_and_target, statements_of_this_thread
 from tests.signatures.test_views import TOKEN_RE
 
 
@@ -71,20 +70,10 @@ def test_sign_posts_share_the_petition_read_until_it_closes(app):
             return reader.post(f"/p/{slug}", data={"full_name": "Olena K", "email": address, "country": "UA",
                                                    "consent_share_name": "y", "csrf_token": token.group(1)})
 
-        statements: list[str] = []
-        this_thread = threading.get_ident()
-
-        def record(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
-            if threading.get_ident() == this_thread:  # not a worker's thread sending the confirmation mails
-                statements.append(statement)
-
         with app.app_context():
             engine = db.engine
-        event.listen(engine, "before_cursor_execute", record)
-        try:
+        with statements_of_this_thread(engine) as statements:
             assert [post(f"o{i}@example.org").status_code for i in range(3)] == [303] * 3
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
         assert len([s for s in statements if "FROM petitions" in s]) == 1
         with app.app_context():
             petition_id = db.session.scalar(select(Petition.id).where(Petition.slug == slug))
