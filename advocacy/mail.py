@@ -119,8 +119,11 @@ def render_personal(name: str, locale: str, *, shared: dict[str, Any], personal:
 def sender(name: str | None = None) -> str:
     """The From: the address of ADVOCACY_MAIL_FROM (or petitions@ the site's domain), under ``name`` if given
     (a campaign's), else the name ADVOCACY_MAIL_FROM gives, else the site's name."""
-    return _sender(str(current_app.config.get("MAIL_FROM") or ""), current_app.config["SITE_NAME"], _domain(),
-                   name)[0]
+    return _sender_and_address(name)[0]
+
+
+def _sender_and_address(name: str | None) -> tuple[str, str]:
+    return _sender(str(current_app.config.get("MAIL_FROM") or ""), current_app.config["SITE_NAME"], _domain(), name)
 
 
 @lru_cache(maxsize=256)
@@ -151,8 +154,7 @@ def build_message(to: str, email: RenderedEmail, *, locale: str, message_key: st
     others are built as an ``EmailMessage``. Both read back the same with any MIME parser.
     """
     domain = _domain()
-    from_header, sender_address = _sender(str(current_app.config.get("MAIL_FROM") or ""),
-                                          current_app.config["SITE_NAME"], domain, sender_name)
+    from_header, sender_address = _sender_and_address(sender_name)
     message_id = f"<{message_key}@{domain}>" if message_key else make_msgid(domain=domain)
     extra: list[tuple[str, str]] = [("Date", format_datetime(utcnow())), ("Message-ID", message_id),
                                     ("Auto-Submitted", "auto-generated"), ("Content-Language", locale)]
@@ -190,10 +192,8 @@ def _header(name: str, value: str) -> bytes:
     return f"{name}: {encoded}".encode("ascii")
 
 
-@lru_cache(maxsize=256)
 def _address_header(name: str, value: str) -> bytes:
-    """From: the display name encoded if it needs to be, the (ASCII) address as it is (a sender's From is
-    the same for many mails: made once)."""
+    """From or To: the display name encoded if it needs to be, the (ASCII) address as it is."""
     display, address = parseaddr(value)
     if not display:
         return f"{name}: {address}".encode("ascii")
@@ -203,11 +203,18 @@ def _address_header(name: str, value: str) -> bytes:
     return f"{name}: {encoded} <{address}>".encode("ascii")
 
 
-def _bare_address_header(name: str, value: str) -> bytes:
-    """To: an ASCII address with no display name as it is, anything else as ``_address_header`` writes it."""
+@lru_cache(maxsize=256)
+def _from_line(value: str) -> bytes:
+    """The From header: the same for every mail of a sender, so made once."""
+    return _address_header("From", value)
+
+
+def _to_line(value: str) -> bytes:
+    """The To header: a bare ASCII address as it is, anything else as ``_address_header`` writes it (never
+    cached: a recipient is personal)."""
     if value.isascii() and not any(ch in value for ch in ' \t<>(),;:"[]\\'):
-        return f"{name}: {value}".encode("ascii")
-    return _address_header.__wrapped__(name, value)
+        return f"To: {value}".encode("ascii")
+    return _address_header("To", value)
 
 
 @lru_cache(maxsize=256)
@@ -244,8 +251,7 @@ class WireMessage:
     def build(cls, from_header: str, sender_address: str, to: str, email: RenderedEmail,
               extra: list[tuple[str, str]]) -> WireMessage:
         boundary = f"==advocacy_{secrets.token_hex(12)}=="  # "=" never appears in the encoded parts
-        # To: a signer's stored address, bare (no display name, never cached: it is personal)
-        head = [_address_header("From", from_header), _bare_address_header("To", to), _subject(email.subject),
+        head = [_from_line(from_header), _to_line(to), _subject(email.subject),
                 b"MIME-Version: 1.0",
                 f'Content-Type: multipart/alternative; boundary="{boundary}"'.encode("ascii")]
         head.extend(_header(name, value) for name, value in extra)
