@@ -379,6 +379,12 @@ async def drive(clients: int, seconds: float, step: Step, phase: Phase) -> None:
     phase.elapsed = time.perf_counter() - started
 
 
+def sign_form(token: str, full_name: str, unique: str) -> dict[str, str]:
+    """The sign form as a reader fills it in, with an address no other request of the run uses."""
+    return {"csrf_token": token, "full_name": full_name, "email": f"bench.{unique}@example.org",
+            "country": random.choice(COUNTRIES), "postcode": "", "consent_share_name": "y"}
+
+
 def sign_step(base: str, slug: str, run_id: str, tag: str) -> Step:
     page_url = f"{base}/p/{slug}"
 
@@ -390,14 +396,7 @@ def sign_step(base: str, slug: str, run_id: str, tag: str) -> Step:
                 phase.kinds["page"].unexpected["no csrf token"] += 1
             return True
         phase.kinds["page"].ok += 1
-        form = {
-            "csrf_token": token,
-            "full_name": f"Bench Signer {client} {iteration}",
-            "email": f"bench.{run_id}.{tag}.{client}.{iteration}@example.org",
-            "country": random.choice(COUNTRIES),
-            "postcode": "",
-            "consent_share_name": "y",
-        }
+        form = sign_form(token, f"Bench Signer {client} {iteration}", f"{run_id}.{tag}.{client}.{iteration}")
         if await fetch(session, phase, "sign", "POST", page_url, ok_status=303, data=form) is not None:
             phase.kinds["sign"].ok += 1
         return True
@@ -419,14 +418,7 @@ def sign_post_step(base: str, slug: str, run_id: str, tag: str) -> Step:
             if token is None:
                 return True
             tokens[client] = token
-        form = {
-            "csrf_token": token,
-            "full_name": f"Bench Poster {client} {iteration}",
-            "email": f"bench.{run_id}.{tag}.{client}.{iteration}@example.org",
-            "country": random.choice(COUNTRIES),
-            "postcode": "",
-            "consent_share_name": "y",
-        }
+        form = sign_form(token, f"Bench Poster {client} {iteration}", f"{run_id}.{tag}.{client}.{iteration}")
         if await fetch(session, phase, "sign_post", "POST", page_url, ok_status=303, data=form) is not None:
             phase.kinds["sign_post"].ok += 1
         return True
