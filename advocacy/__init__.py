@@ -300,7 +300,9 @@ def _refuse_control_characters() -> None:
 
 def engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30}}
+        from advocacy.sqlite_writers import WriterConnection
+
+        return {"connect_args": {"timeout": 30, "factory": WriterConnection}}
     return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
 
 
