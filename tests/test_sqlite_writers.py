@@ -37,15 +37,21 @@ class WatchedLock:
 
 
 @pytest.fixture
-def lock(monkeypatch: pytest.MonkeyPatch) -> WatchedLock:
-    watched = WatchedLock()
-    monkeypatch.setattr(sqlite_writers, "_lock", watched)
-    return watched
+def database(tmp_path) -> str:
+    return str(tmp_path / "writers.sqlite3")
 
 
 @pytest.fixture
-def engine(tmp_path) -> Iterator[sa.Engine]:
-    url = f"sqlite:///{tmp_path / 'writers.sqlite3'}"
+def lock(database: str) -> WatchedLock:
+    turn = sqlite_writers.turn_of(database)
+    assert turn is not None
+    turn.lock = WatchedLock()
+    return turn.lock
+
+
+@pytest.fixture
+def engine(database: str, lock: WatchedLock) -> Iterator[sa.Engine]:
+    url = f"sqlite:///{database}"
     options = engine_options(url)
     options["connect_args"]["timeout"] = 5  # a turn never given back fails the test in seconds, not 30
     made = sa.create_engine(url, **options)
@@ -144,3 +150,22 @@ def test_a_thread_writing_through_two_connections_is_left_to_sqlite(engine, lock
         second.rollback()
         first.commit()
     assert bodies(engine) == ["first"]
+
+
+def test_writers_of_another_database_file_do_not_wait(engine, lock, tmp_path):
+    other_url = f"sqlite:///{tmp_path / 'other.sqlite3'}"
+    other = sa.create_engine(other_url, **engine_options(other_url))
+    apply_sqlite_pragmas(other)
+    with other.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE notes (body TEXT NOT NULL UNIQUE)"))
+    with engine.connect() as first:
+        first.begin()
+        first.execute(NOTES.insert().values(body="first"))
+        elsewhere, errors = in_thread(write(other, "elsewhere"))
+        elsewhere.join(10)
+        assert not elsewhere.is_alive()
+        first.commit()
+    assert errors == []
+    assert not lock.waiting.is_set()
+    assert bodies(other) == ["elsewhere"]
+    other.dispose()
