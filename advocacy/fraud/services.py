@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnClause, Integer, bindparam, case, func, literal_column, select, update
+from sqlalchemy import ColumnClause, Integer, and_, bindparam, case, func, literal_column, null, select, update
 
 from advocacy.accounts.roles import Principal, require_admin, require_organiser
 from advocacy.audit import services as audit
@@ -91,41 +91,56 @@ class Thresholds(Protocol):
 def suspicion(petition: Thresholds, found: Signals) -> str | None:
     """Which signal a new signature trips ("address", "network", "domain"), or None: counts the petition's
     signatures with the same signal within its window (each count one index range, stopped at its limit),
-    the three in one statement built once (signing runs this for every new signature)."""
-    since = utcnow() - timedelta(minutes=max(petition.fraud_window_minutes, 1))
-    checks = (("address", found.ip_hash, petition.fraud_limit_address),
-              ("network", found.network_hash, petition.fraud_limit_network),
-              ("domain", found.domain_hash, petition.fraud_limit_domain))
-    params: dict[str, object] = {"petition_id": petition.id, "since": since}
-    for reason, value, limit in checks:
-        params[reason] = value
-        params[f"{reason}_limit"] = limit if value is not None and limit > 0 else 0  # LIMIT 0: nothing is read
-    counts = db.session.connection().execute(_suspicion_statement(), params).one()  # Core: no ORM steps
-    for (reason, value, limit), recent in zip(checks, counts, strict=True):
-        if value is not None and limit > 0 and (recent or 0) >= limit:
-            return reason
-    return None
+    the three in one statement built once. Signing a new address does not call this: its INSERT carries the
+    same expression (``suspicion_reason``) and so costs no statement of its own."""
+    statement = _statements.get("suspicion")
+    if statement is None:
+        statement = _statements["suspicion"] = select(suspicion_reason())
+    reason = db.session.connection().execute(statement, suspicion_params(petition, found)).scalar()
+    return None if reason is None else str(reason)
+
+
+def suspicion_params(petition: Thresholds, found: Signals) -> dict[str, Any]:
+    """The bound values ``suspicion_reason()`` reads: the petition, the start of its window, and for each
+    signal its keyed hash and limit (0 when the signal is off or missing: then its count reads nothing)."""
+    params: dict[str, Any] = {
+        "fraud_petition_id": petition.id,
+        "fraud_since": utcnow() - timedelta(minutes=max(petition.fraud_window_minutes, 1)),
+    }
+    for reason, value, limit in (("address", found.ip_hash, petition.fraud_limit_address),
+                                 ("network", found.network_hash, petition.fraud_limit_network),
+                                 ("domain", found.domain_hash, petition.fraud_limit_domain)):
+        params[f"fraud_{reason}"] = value
+        params[f"fraud_{reason}_limit"] = limit if value is not None and limit > 0 else 0
+    return params
 
 
 _statements: dict[str, Any] = {}
 
 
-def _suspicion_statement() -> Any:
-    statement = _statements.get("suspicion")
-    if statement is None:
+def suspicion_reason() -> Any:
+    """The rule of quiet marking as one SQL expression: the first signal ("address", "network", "domain")
+    whose recent signatures in the petition reach its limit, else NULL. Each count is one index range
+    stopped at the limit (a LIMIT 0 reads nothing)."""
+    expression = _statements.get("reason")
+    if expression is None:
         table = Signature.__table__
 
-        def recent(column: Any, reason: str) -> Any:
+        def tripped(column: Any, reason: str) -> tuple[Any, str]:
+            limit = bindparam(f"fraud_{reason}_limit", type_=Integer)
             matching = (select(table.c.id)
-                        .where(table.c.petition_id == bindparam("petition_id"), column == bindparam(reason),
-                               table.c.created_at >= bindparam("since"))
-                        .limit(bindparam(f"{reason}_limit", type_=Integer)).subquery())
-            return select(func.count()).select_from(matching).scalar_subquery()
+                        .where(table.c.petition_id == bindparam("fraud_petition_id"),
+                               column == bindparam(f"fraud_{reason}"),
+                               table.c.created_at >= bindparam("fraud_since", type_=table.c.created_at.type))
+                        .limit(limit).subquery())
+            recent = select(func.count()).select_from(matching).scalar_subquery()
+            return and_(limit > 0, recent >= limit), reason
 
-        statement = _statements["suspicion"] = select(recent(table.c.ip_hash, "address"),
-                                                      recent(table.c.network_hash, "network"),
-                                                      recent(table.c.domain_hash, "domain"))
-    return statement
+        expression = _statements["reason"] = case(
+            tripped(table.c.ip_hash, "address"), tripped(table.c.network_hash, "network"),
+            tripped(table.c.domain_hash, "domain"), else_=null(),
+        )
+    return expression
 
 
 _held_back: TTLCache[int] = TTLCache(maxsize=1024)
