@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from typing import Any
 
 # what makes pysqlite open a write transaction, or writes at once in autocommit mode
@@ -114,20 +115,17 @@ class WriterConnection(sqlite3.Connection):
 
 
 class WriterCursor(sqlite3.Cursor):
-    def execute(self, sql: str, parameters: Any = (), /) -> WriterCursor:
+    def _in_turn(self, run: Callable[[str, Any], Any], sql: str, parameters: Any) -> WriterCursor:
         connection: WriterConnection = self.connection  # type: ignore[assignment]
         connection._before(sql)
         try:
-            super().execute(sql, parameters)
+            run(sql, parameters)
         finally:
             connection._after()
         return self
 
+    def execute(self, sql: str, parameters: Any = (), /) -> WriterCursor:
+        return self._in_turn(super().execute, sql, parameters)
+
     def executemany(self, sql: str, seq_of_parameters: Any, /) -> WriterCursor:
-        connection: WriterConnection = self.connection  # type: ignore[assignment]
-        connection._before(sql)
-        try:
-            super().executemany(sql, seq_of_parameters)
-        finally:
-            connection._after()
-        return self
+        return self._in_turn(super().executemany, sql, seq_of_parameters)
