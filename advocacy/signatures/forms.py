@@ -25,12 +25,12 @@ def _service_check(clean: Callable[[Any], Any]) -> Callable[[FlaskForm, Field], 
 
 
 class SignForm(FlaskForm):
-    full_name = StringField(_l("Full name"), validators=[_service_check(services.clean_full_name)],
-                            render_kw={"autocomplete": "name", "maxlength": services.NAME_MAX * 2})
-    email = EmailField(_l("Email address"), validators=[_service_check(services.clean_email)],
-                       render_kw={"autocomplete": "email", "maxlength": services.EMAIL_MAX})
-    country = SelectField(_l("Country"), validators=[_service_check(services.clean_country)],
-                          validate_choice=False, render_kw={"autocomplete": "country"})
+    """The sign form. Its fields are checked once, by the service (``services.validate_signer``), whose errors
+    the view puts on the fields: checking them here as well ran every rule twice per signature."""
+
+    full_name = StringField(_l("Full name"), render_kw={"autocomplete": "name", "maxlength": services.NAME_MAX * 2})
+    email = EmailField(_l("Email address"), render_kw={"autocomplete": "email", "maxlength": services.EMAIL_MAX})
+    country = SelectField(_l("Country"), validate_choice=False, render_kw={"autocomplete": "country"})
     postcode = StringField(_l("Postcode"), render_kw={"autocomplete": "postal-code",
                                                       "maxlength": services.POSTCODE_MAX * 2})
     consent_share_name = BooleanField(
@@ -44,9 +44,6 @@ class SignForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.country.choices = [("", _l("Choose your country")), *list(countries(locale))]
         self.postcode_required = postcode_required
-        self.postcode.validators = [
-            _service_check(lambda value: services.clean_postcode(value, required=postcode_required))
-        ]
 
 
 class NewLinkForm(FlaskForm):
