@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from typing import Any
 
 import dramatiq
 from dramatiq.middleware import Middleware, SkipMessage
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 
 from advocacy.extensions import db
 from advocacy.mail import DeliveryError, SystemDeliveryError
@@ -25,23 +23,7 @@ class OutboxMiddleware(Middleware):
     time and never again once done. Success marks the row done; a failed attempt is recorded on the row (what
     failed, when, whether the failure is our own) and keeps the claim until the retry is due; the final failure
     leaves a failure record an operator can see. Each step is one transaction, committed here.
-
-    The claim and the done mark of a message share one connection, checked out of the pool (and pinged) once
-    per message rather than twice; it is kept by the worker thread while the message runs.
     """
-
-    def __init__(self) -> None:
-        self._local = threading.local()
-
-    def _take_connection(self) -> Connection | None:
-        connection: Connection | None = getattr(self._local, "connection", None)
-        self._local.connection = None
-        return connection
-
-    def _close_connection(self) -> None:
-        connection = self._take_connection()
-        if connection is not None:
-            connection.close()
 
     @property
     def actor_options(self) -> set[str]:
@@ -51,31 +33,20 @@ class OutboxMiddleware(Middleware):
         outbox_id = message.options.get("outbox_id")
         if outbox_id is None:
             return
-        self._close_connection()  # a message before it that never reached after_process_message
-        with bound_app().app_context():
-            connection = _autocommit()
-            try:
-                claimed = outbox.claim(outbox_id, message.message_id, connection=connection)
-            except BaseException:
-                connection.close()
-                raise
+        with bound_app().app_context(), _autocommit() as connection:
+            claimed = outbox.claim(outbox_id, message.message_id, connection=connection)
         if not claimed:
-            connection.close()
             raise SkipMessage()
-        self._local.connection = connection
 
     def after_process_message(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy, *,
                               result: Any = None, exception: BaseException | None = None) -> None:
         outbox_id = message.options.get("outbox_id")
         if outbox_id is None:
             return
-        kept = self._take_connection()
         if exception is None:
-            with bound_app().app_context():
-                _mark_done(outbox_id, kept)
+            with bound_app().app_context(), _autocommit() as connection:
+                outbox.mark_done(outbox_id, connection=connection)
             return
-        if kept is not None:
-            kept.close()
         with bound_app().app_context():
             # only the kind of error: exception texts from libraries can hold personal data
             error = f"{type(exception).__name__}: {_safe_text(exception)}"
@@ -85,9 +56,6 @@ class OutboxMiddleware(Middleware):
             outbox.record_attempt_failure(outbox_id, message.message_id, timedelta(milliseconds=max_backoff),
                                           error, system_error=system_error)
             db.session.commit()
-
-    def after_skip_message(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy) -> None:
-        self._close_connection()  # a middleware after this one skipped the claimed message
 
     def after_nack(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy) -> None:
         """A nacked message has used up its retries: keep a failure record an operator can see."""
@@ -99,21 +67,6 @@ class OutboxMiddleware(Middleware):
         with bound_app().app_context():
             outbox.mark_failed(outbox_id, f"{error} (after {retries} retries)")
             db.session.commit()
-
-
-def _mark_done(outbox_id: int, kept: Connection | None) -> None:
-    """Mark the row done on the claim's connection, or on a fresh one if that one was lost meanwhile (the
-    database restarted while the message ran)."""
-    if kept is not None:
-        try:
-            with kept:
-                outbox.mark_done(outbox_id, connection=kept)
-            return
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-    with _autocommit() as connection:
-        outbox.mark_done(outbox_id, connection=connection)
 
 
 def _autocommit() -> Connection:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from advocacy.dbtypes import utcnow
 from advocacy.extensions import db
@@ -99,57 +98,3 @@ def test_rows_wait_for_the_outer_commit_not_a_savepoint(ctx, monkeypatch):
     db.session.commit()
     # the row flushed before the savepoint still goes out once its transaction commits
     assert kept.id in sent
-
-
-@pytest.mark.parametrize("lost", [False, True], ids=["kept", "lost while the message ran"])
-def test_the_claim_and_the_done_mark_share_one_connection(app, client, make_petition, drain, mailbox, monkeypatch,
-                                                          lost):
-    """One pool checkout for a message's bookkeeping, not two; if the database dropped that connection while
-    the mail was being sent, the done mark takes a fresh one and the mail is still not sent again."""
-    steps: list[str] = []
-    claimed_on: list[object] = []
-    worker_thread: list[int] = []
-    real_claim, real_done = outbox.claim, outbox.mark_done
-
-    def claim(outbox_id, message_id, *, connection=None):
-        claimed = real_claim(outbox_id, message_id, connection=connection)
-        worker_thread.append(threading.get_ident())
-        claimed_on.append(connection.connection.dbapi_connection)
-        steps.append("claim")
-        if lost:
-            connection.connection.dbapi_connection.close()  # as a database restart would
-        return claimed
-
-    def mark_done(outbox_id, *, connection=None):
-        steps.append("done on the claim's connection"
-                     if connection.connection.dbapi_connection is claimed_on[0] else "done on another")
-        real_done(outbox_id, connection=connection)
-
-    def checkout(*args):
-        if worker_thread and threading.get_ident() == worker_thread[0]:
-            steps.append("checkout")
-
-    monkeypatch.setattr(outbox, "claim", claim)
-    monkeypatch.setattr(outbox, "mark_done", mark_done)
-    with app.app_context():
-        pool = db.engine.pool
-    event.listen(pool, "checkout", checkout)
-    try:
-        petition = make_petition()
-        sign(client, petition.slug)
-        drain()
-    finally:
-        event.remove(pool, "checkout", checkout)
-    assert len(mailbox()) == 1
-    with app.app_context():
-        assert db.session.scalar(select(OutboxMessage.done_at)) is not None
-    # between the claim and the done mark only the actor itself takes a connection (to read the signature)
-    if lost:
-        assert steps == ["claim", "checkout", "done on the claim's connection", "checkout", "done on another"]
-    else:
-        assert steps == ["claim", "checkout", "done on the claim's connection"]
-    monkeypatch.undo()
-    with app.app_context():
-        assert outbox.relay_stale(older_than=utcnow() + timedelta(seconds=1)) == 0
-    drain()
-    assert len(mailbox()) == 1
