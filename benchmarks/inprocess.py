@@ -18,11 +18,33 @@ import tempfile
 import time
 from pathlib import Path
 
+from flask import Flask
+
 PATHS = {
     "home": "/",
     "petition page": "/p/free-ukrainian-civilians",
     "API petition": "/api/v1/petitions/free-ukrainian-civilians",
 }
+
+
+def embedded_demo_app(folder: str) -> Flask:
+    """An app of the embedded default in ``folder`` (no database, broker or SMTP server from the environment),
+    its database migrated and holding the demo data, with empty caches."""
+    for name in ("ADVOCACY_DATABASE_URL", "ADVOCACY_BROKER_URL", "ADVOCACY_SMTP_URL"):
+        os.environ.pop(name, None)
+    os.environ["ADVOCACY_INSTANCE_PATH"] = folder
+    os.environ["ADVOCACY_BASE_URL"] = "http://127.0.0.1:5000"
+    from flask_migrate import upgrade
+
+    from advocacy import cache, create_app
+    from advocacy.demo import load_demo
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        load_demo()
+    cache.clear_all()
+    return app
 
 
 def main() -> None:
@@ -32,21 +54,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        for name in ("ADVOCACY_DATABASE_URL", "ADVOCACY_BROKER_URL", "ADVOCACY_SMTP_URL"):
-            os.environ.pop(name, None)
-        os.environ["ADVOCACY_INSTANCE_PATH"] = folder
-        os.environ["ADVOCACY_BASE_URL"] = "http://127.0.0.1:5000"
-        from flask_migrate import upgrade
-
-        from advocacy import cache, create_app
-        from advocacy.demo import load_demo
-
-        app = create_app()
-        with app.app_context():
-            upgrade()
-            load_demo()
-        cache.clear_all()
-        client = app.test_client(use_cookies=False)
+        client = embedded_demo_app(folder).test_client(use_cookies=False)
         results: dict[str, float] = {}
         for label, path in PATHS.items():
             assert client.get(path).status_code == 200, path

@@ -14,10 +14,8 @@ figures move less than a load test's on two shared cores, but they are one proce
 from __future__ import annotations
 
 import argparse
-import html
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -26,16 +24,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from inprocess import embedded_demo_app
+from run import csrf_token, sign_form
+
 PETITION = "free-ukrainian-civilians"
 
 
 def one_run(threads: int, requests: int, turns: bool) -> dict[str, Any]:
     """In this process: the demo instance, the worker, and the timed burst."""
-    folder = tempfile.mkdtemp()
-    for name in ("ADVOCACY_DATABASE_URL", "ADVOCACY_BROKER_URL", "ADVOCACY_SMTP_URL"):
-        os.environ.pop(name, None)
-    os.environ.update({"ADVOCACY_INSTANCE_PATH": folder, "ADVOCACY_BASE_URL": "http://127.0.0.1:5000",
-                       "ADVOCACY_RATE_LIMITS": "off"})
+    os.environ["ADVOCACY_RATE_LIMITS"] = "off"
     import advocacy
 
     if not turns:
@@ -47,21 +46,11 @@ def one_run(threads: int, requests: int, turns: bool) -> dict[str, Any]:
             return options
 
         advocacy.engine_options = plain  # type: ignore[assignment]
-    from flask_migrate import upgrade
-
-    from advocacy import cache, create_app
-    from advocacy.demo import load_demo
     from advocacy.worker import EmbeddedWorker
 
-    app = create_app()
-    with app.app_context():
-        upgrade()
-        load_demo()
-    cache.clear_all()
-    page = app.test_client(use_cookies=False).get(f"/p/{PETITION}").get_data(as_text=True)
-    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-    assert found is not None, "no form token on the petition page"
-    token = html.unescape(found.group(1))
+    app = embedded_demo_app(tempfile.mkdtemp())
+    token = csrf_token(app.test_client(use_cookies=False).get(f"/p/{PETITION}").get_data(as_text=True))
+    assert token is not None, "no form token on the petition page"
     latencies: list[float] = []
     failures: list[int] = []
 
@@ -69,10 +58,8 @@ def one_run(threads: int, requests: int, turns: bool) -> dict[str, Any]:
         client = app.test_client(use_cookies=False)
         for i in range(requests):
             started = time.perf_counter()
-            response = client.post(f"/p/{PETITION}", data={
-                "csrf_token": token, "full_name": f"Writer {thread} {i}", "email": f"w.{thread}.{i}@example.org",
-                "country": "DE", "postcode": "", "consent_share_name": "y",
-            }, environ_base={"REMOTE_ADDR": f"10.{thread}.{i % 200}.{i % 250}"})
+            response = client.post(f"/p/{PETITION}", data=sign_form(token, f"Writer {thread} {i}", f"{thread}.{i}"),
+                                   environ_base={"REMOTE_ADDR": f"10.{thread}.{i % 200}.{i % 250}"})
             latencies.append(time.perf_counter() - started)
             if response.status_code != 303:
                 failures.append(response.status_code)
