@@ -18,6 +18,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -77,8 +78,8 @@ def _add_locale_fields(form: type[FlaskForm], prefix: str, make: Any) -> None:
         setattr(form, f"{prefix}_{locale}", make(locale))
 
 
-def language_choices() -> list[tuple[str, str]]:
-    return [(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES]
+def language_choices() -> list[SelectChoice]:
+    return [SelectChoice(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES]
 
 
 # --- campaigns ---------------------------------------------------------------------------------------------
@@ -109,13 +110,13 @@ class TargetForm(FlaskForm):
     website = URLField(_l("Website"))
     contact_email = EmailField(_l("Contact email"))
     delivery_channel = RadioField(_l("Delivery channel"), default=DeliveryChannel.EMAIL.value, choices=[
-        (DeliveryChannel.EMAIL.value, _l("Email to the contact address")),
-        (DeliveryChannel.WEBHOOK.value, _l("HTTPS webhook")),
+        SelectChoice(DeliveryChannel.EMAIL.value, _l("Email to the contact address")),
+        SelectChoice(DeliveryChannel.WEBHOOK.value, _l("HTTPS webhook")),
     ])
     webhook_url = URLField(_l("Webhook URL"))
     data_sharing = RadioField(_l("What the institution receives"), default=DataSharing.NAMES.value, choices=[
-        (DataSharing.NAMES.value, _l("Counts and the names of signers who consented")),
-        (DataSharing.COUNTS_ONLY.value, _l("Counts only")),
+        SelectChoice(DataSharing.NAMES.value, _l("Counts and the names of signers who consented")),
+        SelectChoice(DataSharing.COUNTS_ONLY.value, _l("Counts only")),
     ])
 
 

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as WerkzeugResponse
-from wtforms import BooleanField, RadioField, StringField
+from wtforms import BooleanField, RadioField, SelectChoice, StringField
 from wtforms.validators import Length
 
 from advocacy.accounts.sessions import acting, console_required
@@ -40,7 +40,7 @@ bp.after_request(private)  # one person's pages: never stored
 
 
 class StartForm(FlaskForm):
-    action = RadioField(_l("Action"), choices=[(k.value, ACTION_LABELS[k]) for k in bulk.STARTABLE],
+    action = RadioField(_l("Action"), choices=[SelectChoice(k.value, ACTION_LABELS[k]) for k in bulk.STARTABLE],
                         default=BulkKind.INVALIDATE.value)
     reason = StringField(_l("Reason"), validators=[Length(max=200)])
     whole_petition = BooleanField(_l("Yes, act on every signature of this petition"))

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as WerkzeugResponse
-from wtforms import DateTimeLocalField, IntegerField, RadioField, SelectField, TextAreaField
+from wtforms import DateTimeLocalField, IntegerField, RadioField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import NumberRange, Optional
 
 from advocacy.accounts.sessions import acting, console_required
@@ -37,7 +37,8 @@ class RequestForm(FlaskForm):
 
 class ScheduleForm(FlaskForm):
     target = SelectField(coerce=int)
-    when = RadioField(choices=[("now", _l("Now")), ("at", _l("At a date")), ("every", _l("Every N days"))],
+    when = RadioField(choices=[SelectChoice("now", _l("Now")), SelectChoice("at", _l("At a date")),
+                               SelectChoice("every", _l("Every N days"))],
                       default="now")
     at = DateTimeLocalField(_l("Date and time (UTC)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     every_days = IntegerField(_l("Every how many days"), validators=[Optional(), NumberRange(min=1, max=365)])

@@ -568,7 +568,7 @@ def submitters(petition_ids: Iterable[int]) -> dict[int, int | None]:
         .where(PetitionTransition.petition_id.in_(ids),
                PetitionTransition.to_status == PetitionStatus.SUBMITTED.value)
         .order_by(PetitionTransition.at, PetitionTransition.id))
-    return dict(rows.tuples().all())  # in time order: the latest submission of each petition wins
+    return dict(rows.all())  # in time order: the latest submission of each petition wins
 
 
 def submitter(petition_id: int) -> int | None:
