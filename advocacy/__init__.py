@@ -229,7 +229,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     limiter.init_app(app)
     logs.install_redaction()
     i18n.init_app(app)
-    _configure_sqlite(app)
+    _configure_engine(app)
 
     _register_features(app, settings, features)
 
@@ -303,7 +303,19 @@ def engine_options(url: str) -> dict[str, Any]:
         from advocacy.sqlite_writers import WriterConnection
 
         return {"connect_args": {"timeout": 30, "factory": WriterConnection}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+    # no pool_pre_ping: configure_engine pings only a connection that sat idle (advocacy.pool_ping)
+    return {"pool_size": 10, "max_overflow": 10}
+
+
+def configure_engine(engine: Any) -> None:
+    """What every engine of the app gets after it is made: SQLite's pragmas, or for a server database the
+    check of idle pooled connections (advocacy.pool_ping)."""
+    if engine.dialect.name == "sqlite":
+        apply_sqlite_pragmas(engine)
+    else:
+        from advocacy.pool_ping import ping_after_idle
+
+        ping_after_idle(engine)
 
 
 def _limiter_storage(broker_url: str | None) -> str:
@@ -352,12 +364,11 @@ def restrict_sqlite_file(url: str) -> None:
             logging.getLogger(__name__).warning("cannot restrict %s to mode 600", each)
 
 
-def _configure_sqlite(app: Flask) -> None:
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        return
-    restrict_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
+def _configure_engine(app: Flask) -> None:
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        restrict_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     with app.app_context():
-        apply_sqlite_pragmas(db.engine)
+        configure_engine(db.engine)
 
 
 SECURITY_HEADERS = (

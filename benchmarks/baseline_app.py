@@ -2,7 +2,7 @@
 
 ``POST /insert`` does one INSERT of a small row per request (SQLAlchemy Core, one transaction);
 ``GET /hello`` returns a short text. ``BASELINE_DATABASE_URL`` names the database: the run script points it
-at a SQLite file (WAL, with the app's pragmas, ``advocacy.apply_sqlite_pragmas``) or at the PostgreSQL database of
+at a SQLite file (WAL, with the app's pragmas) or at the PostgreSQL database of
 the run, and creates the table before gunicorn starts (``create_table``).
 
     BASELINE_DATABASE_URL=sqlite:////tmp/x.sqlite3 gunicorn -w 2 --chdir benchmarks baseline_app:app
@@ -16,7 +16,7 @@ import secrets
 import sqlalchemy as sa
 from flask import Flask, request
 
-from advocacy import apply_sqlite_pragmas, engine_options
+from advocacy import configure_engine, engine_options
 
 metadata = sa.MetaData()
 rows = sa.Table(
@@ -28,10 +28,10 @@ rows = sa.Table(
 
 
 def make_engine(url: str) -> sa.Engine:
-    """The app's own engine options and SQLite pragmas, so the baseline differs from it only in the work."""
+    """The app's own engine options and set-up (``advocacy.configure_engine``: SQLite's pragmas, or the check of
+    idle pooled connections), so the baseline differs from it only in the work."""
     engine = sa.create_engine(url, **engine_options(url))
-    if url.startswith("sqlite"):
-        apply_sqlite_pragmas(engine)
+    configure_engine(engine)
     return engine
 
 
