@@ -122,16 +122,22 @@ class FormCSRF(CSRF):
         return str(generate_csrf())
 
     def validate_csrf_token(self, form: Form, field: CSRFTokenField) -> None:
-        if anonymous_reader():
-            try:
-                check_form_token(field.data, self.form_id)
-                return
-            except FormTokenInvalid as exc:
-                if SESSION_TOKEN_KEY not in session:
-                    raise ValidationError("The form token has expired." if exc.expired
-                                          else "The form token is invalid.") from exc
-        # Flask-WTF's check against the session (raises ValidationError with its reason)
-        validate_csrf(field.data)
+        check_form_csrf(field.data, self.form_id)
+
+
+def check_form_csrf(token: str | None, form_id: str) -> None:
+    """What a form with ``form_meta(form_id)`` checks of its token, for a view that reads a POST without
+    building the form: raises WTForms' ``ValidationError`` with the reason."""
+    if anonymous_reader():
+        try:
+            check_form_token(token, form_id)
+            return
+        except FormTokenInvalid as exc:
+            if SESSION_TOKEN_KEY not in session:
+                raise ValidationError("The form token has expired." if exc.expired
+                                      else "The form token is invalid.") from exc
+    # Flask-WTF's check against the session (raises ValidationError with its reason)
+    validate_csrf(token)
 
 
 def form_meta(form_id: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, current_app, make_response, redire
 from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
 from werkzeug.wrappers import Response as WerkzeugResponse
+from wtforms import ValidationError
 
 from advocacy.cache import TTLCache, share_response, shared_seconds
 from advocacy.events import services as events
@@ -15,8 +16,8 @@ from advocacy.petitions import services
 from advocacy.petitions.models import Petition
 from advocacy.petitions.services import PetitionNotFound
 from advocacy.signatures import services as signatures
-from advocacy.signatures.forms import SignForm
-from advocacy.stateless_csrf import form_meta
+from advocacy.signatures.forms import SignForm, signer_from
+from advocacy.stateless_csrf import check_form_csrf, form_meta
 from advocacy.tallies import services as tallies
 from advocacy.urls import local_path
 
@@ -78,18 +79,23 @@ def show(slug: str) -> tuple[str | bytes, int] | WerkzeugResponse:
     facts = signatures.signing_petition_shared(slug)
     if facts is None:
         abort(404)
-    form = SignForm(locale=current_locale(), postcode_required=facts.postcode_required,
-                    meta=form_meta(f"sign:{facts.slug}"))
-    if not form.validate():
+    # The POST is read without building the form (its token checked as the form checks it, its fields read
+    # as the form reads them); the form is built only to show it again with what was typed.
+    form_id = f"sign:{facts.slug}"
+    try:
+        check_form_csrf(request.form.get("csrf_token"), form_id)
+    except ValidationError:
+        form = SignForm(locale=current_locale(), postcode_required=facts.postcode_required, meta=form_meta(form_id))
+        form.validate()  # the same refusal, now on the form's token field
         return _render_petition(_petition_or_404(slug), form, 400)
     try:
-        signatures.sign(facts.id, signatures.Signer(
-            full_name=form.full_name.data or "", email=form.email.data or "", country=form.country.data or "",
-            postcode=form.postcode.data, locale=current_locale(),
-            consent_share_name=bool(form.consent_share_name.data), opt_in_news=bool(form.opt_in_news.data),
-        ), client_address=request.remote_addr, petition=facts)  # the address becomes keyed fraud signals only
+        # the address becomes keyed fraud signals only
+        signatures.sign(facts.id, signer_from(request.form, current_locale()), client_address=request.remote_addr,
+                        petition=facts)
         db.session.commit()
     except signatures.SignatureRejected as rejected:
+        form = SignForm(locale=current_locale(), postcode_required=facts.postcode_required, meta=form_meta(form_id))
+        form.validate()
         for name, messages in rejected.errors.items():
             field = getattr(form, name, None)
             target = field.errors if field is not None else form.form_errors

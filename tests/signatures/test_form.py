@@ -135,3 +135,30 @@ def test_a_lang_link_is_remembered_through_signing(client, make_petition):
     response = sign(client, petition.slug)
     assert response.status_code == 303
     assert '<html lang="uk">' in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("fields", [
+    {"full_name": "Olena Kovalenko", "email": "olena@example.org", "country": "UA", "postcode": "01001",
+     "consent_share_name": "y", "opt_in_news": "y"},
+    {"full_name": "Olena", "email": "olena@example.org", "country": "UA"},  # no postcode, boxes not ticked
+    {"consent_share_name": "", "opt_in_news": "false"},  # boxes sent empty or "false" are not ticked
+    {"consent_share_name": "on", "opt_in_news": "0"},  # any other value ticks them, as in WTForms
+    {"full_name": ["first", "second"], "postcode": ""},  # a field sent twice: the first value
+    {},
+])
+def test_the_sign_post_is_read_as_the_form_reads_it(app, fields):
+    """The sign POST is read without building SignForm (signer_from); what it reads is what the form gives."""
+    from werkzeug.datastructures import MultiDict
+
+    from advocacy.signatures.forms import SignForm, signer_from
+    from advocacy.signatures.services import Signer
+
+    data = MultiDict([(key, each) for key, value in fields.items()
+                      for each in (value if isinstance(value, list) else [value])])
+    with app.test_request_context("/p/x", method="POST", data=data):
+        form = SignForm(formdata=data, locale="uk", meta={"csrf": False})
+        from_form = Signer(
+            full_name=form.full_name.data or "", email=form.email.data or "", country=form.country.data or "",
+            postcode=form.postcode.data, locale="uk", consent_share_name=bool(form.consent_share_name.data),
+            opt_in_news=bool(form.opt_in_news.data))
+        assert signer_from(data, "uk") == from_form
