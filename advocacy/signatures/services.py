@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import SessionTransaction
 
@@ -493,14 +494,15 @@ class SignatureRecord:
 _RECORD: dict[str, Any] = {}
 
 
-def signature_record(signature_id: int) -> SignatureRecord:
-    """The signature with this id as a ``SignatureRecord``; raises ``SignatureNotFound``."""
+def signature_record(signature_id: int, *, connection: Connection | None = None) -> SignatureRecord:
+    """The signature with this id as a ``SignatureRecord``; raises ``SignatureNotFound``. Read in the session's
+    transaction, or on ``connection``."""
     statement = _RECORD.get("select")
     if statement is None:
         table = Signature.__table__
         columns = [table.c[field.name.lstrip("_")].label(field.name) for field in dataclasses.fields(SignatureRecord)]
         statement = _RECORD["select"] = select(*columns).where(table.c.id == bindparam("signature_id"))
-    row = db.session.connection().execute(statement, {"signature_id": signature_id}).first()
+    row = (connection or db.session.connection()).execute(statement, {"signature_id": signature_id}).first()
     if row is None:
         raise SignatureNotFound(signature_id)
     return SignatureRecord(**row._mapping)
@@ -634,10 +636,20 @@ def _petition_mail_facts(petition_id: int, locale: str) -> _PetitionMail:
     return _petition_mail.get_or_make((petition_id, locale), float(current_app.config["PAGE_CACHE_SECONDS"]), load)
 
 
+def _record_for_mail(signature_id: int) -> SignatureRecord:
+    """``signature_record`` for a mail: in a statement of its own when the session has no transaction under way
+    (the mail's actor, which only reads: one round trip instead of BEGIN, SELECT and COMMIT); in the session's
+    transaction otherwise, whose changes it must see."""
+    if db.session().in_transaction():
+        return signature_record(signature_id)
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return signature_record(signature_id, connection=connection)
+
+
 def deliver_email(signature_id: int, kind: EmailKind, *, message_key: str | None = None) -> bool:
     """Send one signature email if the signature is still in the state the email is about."""
     try:
-        signature = signature_record(signature_id)
+        signature = _record_for_mail(signature_id)
     except SignatureNotFound:
         return False
     # opened (and checked in their place) exactly as the model's attributes open them
