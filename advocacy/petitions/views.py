@@ -52,9 +52,14 @@ _page_cache: TTLCache[bytes] = TTLCache(maxsize=512)
 SIGN_LIMITS = "20 per minute; 200 per hour"
 
 
-def _sign_form(petition: Petition) -> SignForm:
+def _sign_form_id(slug: str) -> str:
+    """The form a sign token is bound to (advocacy.stateless_csrf)."""
+    return f"sign:{slug}"
+
+
+def _sign_form(petition: Petition | signatures.SigningPetition) -> SignForm:
     return SignForm(locale=current_locale(), postcode_required=petition.postcode_required,
-                    meta=form_meta(f"sign:{petition.slug}"))
+                    meta=form_meta(_sign_form_id(petition.slug)))
 
 
 def _petition_page(slug: str) -> bytes:
@@ -81,11 +86,10 @@ def show(slug: str) -> tuple[str | bytes, int] | WerkzeugResponse:
         abort(404)
     # The POST is read without building the form (its token checked as the form checks it, its fields read
     # as the form reads them); the form is built only to show it again with what was typed.
-    form_id = f"sign:{facts.slug}"
     try:
-        check_form_csrf(request.form.get("csrf_token"), form_id)
+        check_form_csrf(request.form.get("csrf_token"), _sign_form_id(facts.slug))
     except ValidationError:
-        form = SignForm(locale=current_locale(), postcode_required=facts.postcode_required, meta=form_meta(form_id))
+        form = _sign_form(facts)
         form.validate()  # the same refusal, now on the form's token field
         return _render_petition(_petition_or_404(slug), form, 400)
     try:
@@ -94,7 +98,7 @@ def show(slug: str) -> tuple[str | bytes, int] | WerkzeugResponse:
                         petition=facts)
         db.session.commit()
     except signatures.SignatureRejected as rejected:
-        form = SignForm(locale=current_locale(), postcode_required=facts.postcode_required, meta=form_meta(form_id))
+        form = _sign_form(facts)
         form.validate()
         for name, messages in rejected.errors.items():
             field = getattr(form, name, None)
