@@ -9,6 +9,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -25,6 +26,14 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def autocommit_connection() -> Connection:
+    """A pooled connection, outside the session, on which every statement is its own transaction: no BEGIN
+    and COMMIT around it, so one round trip per statement. Only for a statement that is atomic by itself and
+    is all its caller writes (the worker's claim and done mark, a read alone, a new signature with its outbox
+    row); use it as a context manager, which gives the connection back."""
+    return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 migrate = Migrate(render_as_batch=True, compare_type=True)
 
 

@@ -7,9 +7,8 @@ from typing import Any
 
 import dramatiq
 from dramatiq.middleware import Middleware, SkipMessage
-from sqlalchemy.engine import Connection
 
-from advocacy.extensions import db
+from advocacy.extensions import autocommit_connection, db
 from advocacy.mail import DeliveryError, SystemDeliveryError
 from advocacy.outbox import services as outbox
 from advocacy.queue import bound_app
@@ -33,7 +32,7 @@ class OutboxMiddleware(Middleware):
         outbox_id = message.options.get("outbox_id")
         if outbox_id is None:
             return
-        with bound_app().app_context(), _autocommit() as connection:
+        with bound_app().app_context(), autocommit_connection() as connection:
             claimed = outbox.claim(outbox_id, message.message_id, connection=connection)
         if not claimed:
             raise SkipMessage()
@@ -44,7 +43,7 @@ class OutboxMiddleware(Middleware):
         if outbox_id is None:
             return
         if exception is None:
-            with bound_app().app_context(), _autocommit() as connection:
+            with bound_app().app_context(), autocommit_connection() as connection:
                 outbox.mark_done(outbox_id, connection=connection)
             return
         with bound_app().app_context():
@@ -67,12 +66,6 @@ class OutboxMiddleware(Middleware):
         with bound_app().app_context():
             outbox.mark_failed(outbox_id, f"{error} (after {retries} retries)")
             db.session.commit()
-
-
-def _autocommit() -> Connection:
-    """A connection whose every statement is its own transaction: the claim and the done mark are one UPDATE
-    each, atomic by themselves; without BEGIN and COMMIT around them each costs one round trip, not three."""
-    return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _safe_text(exception: BaseException) -> str:

@@ -11,7 +11,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, delete, event, func, insert, or_, select, update
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Insert,
+    String,
+    and_,
+    bindparam,
+    delete,
+    event,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -52,11 +67,32 @@ def enqueue_row(actor_name: str, *args: Any) -> int:
         statement = _OUTBOX_INSERTS["insert"] = insert(table).returning(table.c.id)
     row_id = int(db.session.connection().execute(statement, {"actor_name": actor_name, "args": list(args),
                                                 "created_at": utcnow()}).scalar_one())
-    db.session.info.setdefault(_PENDING_KEY, []).append((row_id, actor_name, list(args)))
+    note_enqueued(row_id, actor_name, list(args))
     return row_id
 
 
 _OUTBOX_INSERTS: dict[str, Any] = {}
+
+
+def insert_for_each(source: CTE, actor_name: str, *args: ColumnElement[Any]) -> Insert:
+    """PostgreSQL: ``INSERT … SELECT`` one outbox row per row that ``source`` returns, ``args`` being SQL
+    expressions over ``source``; ``RETURNING id``.
+
+    ``source`` is a data-modifying ``WITH`` (an ``INSERT … RETURNING``), so the change and the row of the work
+    it calls for are written by one statement, atomic by itself. The row's creation time is the statement's
+    ``outbox_created_at`` parameter. The caller passes each returned id to ``note_enqueued``.
+    """
+    table = OutboxMessage.__table__
+    rows = select(literal(actor_name, String), func.json_build_array(*args),
+                  bindparam("outbox_created_at", type_=table.c.created_at.type)).select_from(source)
+    return insert(table).from_select(["actor_name", "args", "created_at"], rows).returning(table.c.id)
+
+
+def note_enqueued(row_id: int, actor_name: str, args: list[Any]) -> None:
+    """A row written by a statement of the caller's (``enqueue_row``, ``insert_for_each``) is handed to the
+    broker after the session's next commit, as ``enqueue``'s are; if that commit never comes, the relay sends
+    it once it is committed (a row written outside the session is, at once)."""
+    db.session.info.setdefault(_PENDING_KEY, []).append((row_id, actor_name, args))
 
 
 @event.listens_for(Session, "after_flush")

@@ -93,9 +93,9 @@ def show(slug: str) -> tuple[str | bytes, int] | WerkzeugResponse:
         form.validate()  # the same refusal, now on the form's token field
         return _render_petition(_petition_or_404(slug), form, 400)
     try:
-        # the address becomes keyed fraud signals only
+        # the address becomes keyed fraud signals only; the signature is all this request writes (standalone)
         signatures.sign(facts.id, signer_from(request.form, current_locale()), client_address=request.remote_addr,
-                        petition=facts)
+                        petition=facts, standalone=True)
         db.session.commit()
     except signatures.SignatureRejected as rejected:
         form = _sign_form(facts)

@@ -16,7 +16,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, delete, select, true, update
+from sqlalchemy import String, bindparam, delete, literal, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -27,7 +27,7 @@ from advocacy import mail
 from advocacy.cache import TTLCache
 from advocacy.crypto import TOKEN_PURPOSES, Sealed, canonical_email, keyring, make_token, new_seal_id, seal_context
 from advocacy.dbtypes import utcnow
-from advocacy.extensions import db
+from advocacy.extensions import autocommit_connection, db
 from advocacy.fraud import services as fraud
 from advocacy.i18n import SUPPORTED_LOCALES, is_country, localized
 from advocacy.outbox import services as outbox
@@ -253,16 +253,21 @@ def signing_petition_shared(slug: str) -> SigningPetition | None:
 
 
 def sign(petition_id: int, signer: Signer, *, client_address: str | None = None,
-         petition: SigningPetition | None = None) -> SignOutcome:
+         petition: SigningPetition | None = None, standalone: bool = False) -> SignOutcome:
     """Store a pending signature or answer a repeat; flushes, the caller commits.
 
     ``client_address`` (the request's, after the trusted proxies) is only turned into keyed fraud signals
     (advocacy.fraud.services): it is never stored, logged or queued as it is.
 
     A new signer, by far the most frequent case, costs one INSERT of the sealed row (SQLAlchemy Core, ``ON
-    CONFLICT DO NOTHING`` on the petition's email index) and one of its outbox row, in the caller's
-    transaction. Only when the address has signed before (the insert gave no row) is the stored signature
-    loaded and answered as a repeat.
+    CONFLICT DO NOTHING`` on the petition's email index) with its outbox row: on PostgreSQL both in one
+    statement, on SQLite one after the other, in the caller's transaction. Only when the address has signed
+    before (the insert gave no row) is the stored signature loaded and answered as a repeat.
+
+    ``standalone``: the caller's unit of work is this signature and nothing else (the sign POST). On
+    PostgreSQL that one statement then commits by itself, outside the session, without the round trips of
+    ``BEGIN`` and ``COMMIT``; the caller still commits the session, which hands the outbox row to the broker.
+    A repeat, and every signature on SQLite, is written in the caller's transaction either way.
     """
     if petition is None or petition.id != petition_id:
         petition = signing_petition(petition_id=petition_id)
@@ -270,10 +275,7 @@ def sign(petition_id: int, signer: Signer, *, client_address: str | None = None,
         raise SignatureNotFound(petition_id)
     clean = validate_signer(petition, signer)
     index = email_index(petition_id, clean.email)
-    new_id = _insert_pending(petition, clean, index, client_address)
-    if new_id is not None:
-        # written with the row, in the same transaction: handed to the broker after the caller's commit
-        outbox.enqueue_row(SEND_EMAIL_ACTOR, new_id, EmailKind.CONFIRM.value)
+    if _insert_pending(petition, clean, index, client_address, standalone=standalone):
         return SignOutcome.NEW
     for _attempt in range(2):
         try:
@@ -306,7 +308,11 @@ _PENDING_COLUMNS = (
 def _insert_statement(dialect: str) -> Any:
     """INSERT … SELECT <the values>, <suspect?> ON CONFLICT (petition_id, email_index) DO NOTHING RETURNING
     id, built once per dialect: the quiet fraud marking is counted inside the INSERT, so a new signature
-    costs one statement, not a count and then an insert."""
+    costs one statement, not a count and then an insert.
+
+    On PostgreSQL the INSERT is a ``WITH`` whose row, if any, also gets its confirmation mail's outbox row
+    (``outbox.insert_for_each``): the statement returns the signature's id and the outbox row's, or nothing
+    for a repeat. SQLite has no data-modifying ``WITH``: there the outbox row is a second INSERT."""
     statement = _INSERTS.get(dialect)
     if statement is None:
         table = Signature.__table__
@@ -317,13 +323,20 @@ def _insert_statement(dialect: str) -> Any:
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         statement = insert(table).from_select([*_PENDING_COLUMNS, "suspect", "suspect_reason"], source) \
             .on_conflict_do_nothing(index_elements=["petition_id", "email_index"]).returning(table.c.id)
+        if dialect == "postgresql":
+            signature = statement.cte("new_signature")
+            queued = outbox.insert_for_each(signature, SEND_EMAIL_ACTOR, signature.c.id,
+                                            literal(EmailKind.CONFIRM.value, String)).cte("confirm_mail")
+            statement = select(signature.c.id, queued.c.id).select_from(signature.join(queued, true()))
         _INSERTS[dialect] = statement
     return statement
 
 
-def _insert_pending(petition: SigningPetition, signer: Signer, index: str, client_address: str | None) -> int | None:
-    """Insert a new pending signature, sealed as the model seals it and quietly marked as the fraud rules say;
-    None if the address has signed already (its row is then left as it is)."""
+def _insert_pending(petition: SigningPetition, signer: Signer, index: str, client_address: str | None, *,
+                    standalone: bool) -> bool:
+    """Insert a new pending signature, sealed as the model seals it and quietly marked as the fraud rules say,
+    with the outbox row of its confirmation mail; False if the address has signed already (its row is then
+    left as it is)."""
     found = fraud.signals(petition.id, client_address, signer.email)
     ring = keyring()
     seal_id = new_seal_id()
@@ -344,9 +357,26 @@ def _insert_pending(petition: SigningPetition, signer: Signer, index: str, clien
         "email_domain": seal(Signature.email_domain, found.domain),
         **fraud.suspicion_params(petition, found),  # quiet: the signer sees and gets the same either way
     }
-    statement = _insert_statement(db.session.get_bind().dialect.name)
-    new_id = db.session.connection().execute(statement, values).scalar()
-    return None if new_id is None else int(new_id)
+    dialect = db.session.get_bind().dialect.name
+    statement = _insert_statement(dialect)
+    if dialect != "postgresql":
+        new_id = db.session.connection().execute(statement, values).scalar()
+        if new_id is None:
+            return False
+        # written with the row, in the same transaction: handed to the broker after the caller's commit
+        outbox.enqueue_row(SEND_EMAIL_ACTOR, int(new_id), EmailKind.CONFIRM.value)
+        return True
+    values["outbox_created_at"] = now
+    if standalone:
+        with autocommit_connection() as connection:
+            row = connection.execute(statement, values).first()
+    else:
+        row = db.session.connection().execute(statement, values).first()
+    if row is None:
+        return False
+    new_id, outbox_id = row
+    outbox.note_enqueued(int(outbox_id), SEND_EMAIL_ACTOR, [int(new_id), EmailKind.CONFIRM.value])
+    return True
 
 
 def _savepoint() -> SessionTransaction:
@@ -642,7 +672,7 @@ def _record_for_mail(signature_id: int) -> SignatureRecord:
     transaction otherwise, whose changes it must see."""
     if db.session().in_transaction():
         return signature_record(signature_id)
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    with autocommit_connection() as connection:
         return signature_record(signature_id, connection=connection)
 
 
