@@ -1,5 +1,8 @@
 """Extensions are created here and bound in create_app; this module imports nothing of the app."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import current_app, request
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -34,6 +37,18 @@ def autocommit_connection() -> Connection:
     is all its caller writes (the worker's claim and done mark, a read alone, a new signature with its outbox
     row); use it as a context manager, which gives the connection back."""
     return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+
+@contextmanager
+def reading_connection() -> Iterator[Connection]:
+    """Where reads alone go: the session's connection while it has a transaction under way (whose changes they
+    must see), else an ``autocommit_connection`` outside it (no BEGIN and COMMIT: one round trip a statement;
+    on PostgreSQL each statement then sees what was committed when it started)."""
+    if db.session().in_transaction():
+        yield db.session.connection()
+        return
+    with autocommit_connection() as connection:
+        yield connection
 migrate = Migrate(render_as_batch=True, compare_type=True)
 
 

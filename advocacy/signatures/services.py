@@ -27,7 +27,7 @@ from advocacy import mail
 from advocacy.cache import TTLCache
 from advocacy.crypto import TOKEN_PURPOSES, Sealed, canonical_email, keyring, make_token, new_seal_id, seal_context
 from advocacy.dbtypes import utcnow
-from advocacy.extensions import autocommit_connection, db
+from advocacy.extensions import autocommit_connection, db, reading_connection
 from advocacy.fraud import services as fraud
 from advocacy.i18n import SUPPORTED_LOCALES, is_country, localized
 from advocacy.outbox import services as outbox
@@ -220,9 +220,10 @@ class SigningPetition:
 _FACTS: dict[str, Any] = {}
 
 
-def signing_petition(*, slug: str | None = None, petition_id: int | None = None) -> SigningPetition | None:
+def signing_petition(*, slug: str | None = None, petition_id: int | None = None,
+                     connection: Connection | None = None) -> SigningPetition | None:
     """The public (open or closed) petition with this slug, or the petition with this id (any status), as
-    signing needs it; None if there is none."""
+    signing needs it; None if there is none. Read in the session's transaction, or on ``connection``."""
     by = "slug" if slug is not None else "id"
     statement = _FACTS.get(by)
     if statement is None:
@@ -231,7 +232,7 @@ def signing_petition(*, slug: str | None = None, petition_id: int | None = None)
         condition = table.c.slug == bindparam("slug") if by == "slug" else table.c.id == bindparam("petition_id")
         statement = _FACTS[by] = select(*columns).where(condition)
     params = {"slug": slug} if by == "slug" else {"petition_id": petition_id}
-    row = db.session.connection().execute(statement, params).first()  # Core on the session's transaction
+    row = (connection or db.session.connection()).execute(statement, params).first()  # Core
     if row is None:
         return None
     found = SigningPetition(**row._mapping)
@@ -367,16 +368,23 @@ def _insert_pending(petition: SigningPetition, signer: Signer, index: str, clien
         outbox.enqueue_row(SEND_EMAIL_ACTOR, int(new_id), EmailKind.CONFIRM.value)
         return True
     values["outbox_created_at"] = now
+    written = _write_with_outbox_row(statement, values, standalone=standalone)
+    if written is None:
+        return False
+    outbox.note_enqueued(written[1], SEND_EMAIL_ACTOR, [written[0], EmailKind.CONFIRM.value])
+    return True
+
+
+def _write_with_outbox_row(statement: Any, values: dict[str, Any], *, standalone: bool) -> tuple[int, int] | None:
+    """Run a statement (PostgreSQL) that changes a signature and writes the outbox row of its email, and
+    returns their ids (None if it changed nothing). ``standalone``: the statement is all its caller's unit of
+    work writes, and runs on an autocommit connection as its own transaction; else in the session's."""
     if standalone:
         with autocommit_connection() as connection:
             row = connection.execute(statement, values).first()
     else:
         row = db.session.connection().execute(statement, values).first()
-    if row is None:
-        return False
-    new_id, outbox_id = row
-    outbox.note_enqueued(int(outbox_id), SEND_EMAIL_ACTOR, [int(new_id), EmailKind.CONFIRM.value])
-    return True
+    return None if row is None else (int(row[0]), int(row[1]))
 
 
 def _savepoint() -> SessionTransaction:
@@ -538,35 +546,86 @@ def signature_record(signature_id: int, *, connection: Connection | None = None)
     return SignatureRecord(**row._mapping)
 
 
-def confirm(signature_id: int) -> ConfirmOutcome:
+def confirming(signature_id: int) -> tuple[SignatureRecord, SigningPetition]:
+    """What the confirm page and ``confirm`` read: the signature and its petition, on the
+    ``reading_connection`` (outside the session when nothing is under way: two round trips, no BEGIN and
+    COMMIT). Raises ``SignatureNotFound``."""
+    with reading_connection() as connection:
+        record = signature_record(signature_id, connection=connection)
+        petition = signing_petition(petition_id=record.petition_id, connection=connection)
+    if petition is None:  # pragma: no cover (a signature's petition is never deleted while it exists)
+        raise SignatureNotFound(signature_id)
+    return record, petition
+
+
+def confirm(signature_id: int, *, read: tuple[SignatureRecord, SigningPetition] | None = None,
+            standalone: bool = False) -> ConfirmOutcome:
     """Count a pending signature once, however many requests confirm it at the same moment; the caller commits.
 
-    In Core on the session's transaction (a burst of confirmations follows a burst of signatures): the row
-    is read, moved from pending to confirmed by one conditional UPDATE, counted in the tally and its
-    "confirmed" email written to the outbox."""
-    record = signature_record(signature_id)
+    In Core (a burst of confirmations follows a burst of signatures): the row and its petition are read
+    (or taken from ``read``, what ``confirming`` gave the caller in this request), then the row is moved from
+    pending to confirmed by one conditional UPDATE, counted in the tally and its "confirmed" email written to
+    the outbox. On PostgreSQL those three writes are one statement (a data-modifying ``WITH``), on SQLite three.
+
+    ``standalone``: the confirmation is all the caller's unit of work writes (the confirm POST): on PostgreSQL
+    the statement then commits by itself, outside the session, as ``sign``'s does. Otherwise it runs in the
+    caller's transaction."""
+    record, petition = read if read is not None and read[0].id == signature_id else confirming(signature_id)
     if record.state == SignatureState.CONFIRMED:
         return ConfirmOutcome.ALREADY_CONFIRMED
     if record.state != SignatureState.PENDING:
         return ConfirmOutcome.NOT_PENDING
-    petition = signing_petition(petition_id=record.petition_id)
-    if petition is None or not petition.is_open():
+    if not petition.is_open():
         return ConfirmOutcome.PETITION_CLOSED
+    params = {"signature_id": signature_id, "now": utcnow()}
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _confirm_in_one_statement(params, standalone=standalone)
     statement = _RECORD.get("confirm")
     if statement is None:
         table = Signature.__table__
         statement = _RECORD["confirm"] = update(table).where(
             table.c.id == bindparam("signature_id"), table.c.state == SignatureState.PENDING,
         ).values(state=SignatureState.CONFIRMED, confirmed_at=bindparam("now"))
-    result = db.session.connection().execute(statement, {"signature_id": signature_id, "now": utcnow()})
-    loaded = db.session.identity_map.get(db.session.identity_key(Signature, signature_id))
-    if loaded is not None:
-        db.session.expire(loaded)  # a model of this row in the session reads the new state
+    result = db.session.connection().execute(statement, params)
+    _expire_loaded(signature_id)
     if result.rowcount != 1:
         return ConfirmOutcome.ALREADY_CONFIRMED  # a parallel request confirmed it first; nothing changed here
     if not record.suspect:  # a suspect one counts once an organiser clears it
         tallies.add(record.petition_id, record.country, +1)
     outbox.enqueue_row(SEND_EMAIL_ACTOR, signature_id, EmailKind.CONFIRMED.value)
+    return ConfirmOutcome.CONFIRMED
+
+
+def _expire_loaded(signature_id: int) -> None:
+    loaded = db.session.identity_map.get(db.session.identity_key(Signature, signature_id))
+    if loaded is not None:
+        db.session.expire(loaded)  # a model of this row in the session reads the new state
+
+
+def _confirm_in_one_statement(params: dict[str, Any], *, standalone: bool) -> ConfirmOutcome:
+    """PostgreSQL: ``WITH moved AS (UPDATE … WHERE state = 'pending' RETURNING …), <tally +1 unless suspect>,
+    <outbox row> SELECT``: the row moves, counts and queues its email at once, or nothing happens (a
+    parallel request confirmed it first)."""
+    statement = _RECORD.get("confirm-with")
+    if statement is None:
+        table = Signature.__table__
+        moved = update(table).where(
+            table.c.id == bindparam("signature_id"), table.c.state == SignatureState.PENDING,
+        ).values(state=SignatureState.CONFIRMED, confirmed_at=bindparam("now")) \
+            .returning(table.c.id, table.c.petition_id, table.c.country, table.c.suspect).cte("confirmed_signature")
+        # a suspect one counts once an organiser clears it
+        counted = tallies.add_for_each(moved, moved.c.petition_id, moved.c.country, moved.c.suspect.is_(False)) \
+            .cte("counted")
+        queued = outbox.insert_for_each(moved, SEND_EMAIL_ACTOR, moved.c.id,
+                                        literal(EmailKind.CONFIRMED.value, String)).cte("confirmed_mail")
+        statement = _RECORD["confirm-with"] = select(moved.c.id, queued.c.id) \
+            .select_from(moved.join(queued, true())).add_cte(counted)
+    values = {**params, **tallies.shard_param(), "outbox_created_at": params["now"]}
+    written = _write_with_outbox_row(statement, values, standalone=standalone)
+    _expire_loaded(params["signature_id"])
+    if written is None:
+        return ConfirmOutcome.ALREADY_CONFIRMED  # a parallel request confirmed it first; nothing changed here
+    outbox.note_enqueued(written[1], SEND_EMAIL_ACTOR, [written[0], EmailKind.CONFIRMED.value])
     return ConfirmOutcome.CONFIRMED
 
 
@@ -667,12 +726,9 @@ def _petition_mail_facts(petition_id: int, locale: str) -> _PetitionMail:
 
 
 def _record_for_mail(signature_id: int) -> SignatureRecord:
-    """``signature_record`` for a mail: in a statement of its own when the session has no transaction under way
-    (the mail's actor, which only reads: one round trip instead of BEGIN, SELECT and COMMIT); in the session's
-    transaction otherwise, whose changes it must see."""
-    if db.session().in_transaction():
-        return signature_record(signature_id)
-    with autocommit_connection() as connection:
+    """``signature_record`` for a mail, on the ``reading_connection`` (the mail's actor only reads: one round
+    trip instead of BEGIN, SELECT and COMMIT)."""
+    with reading_connection() as connection:
         return signature_record(signature_id, connection=connection)
 
 

@@ -67,19 +67,17 @@ def _seal_broken(error: SealBroken) -> tuple[str, int]:
 def confirm(token: str) -> str | tuple[str, int]:
     signature_id = _signature_id_from("confirm-signature", token)
     try:
-        record = services.signature_record(signature_id)
+        record, petition = read = services.confirming(signature_id)
     except SignatureNotFound as exc:
         raise _BadLink(expired=False) from exc
     # every sealed value is opened first: details that were tampered with are neither shown nor confirmed
     details = services.details(record)
-    petition = services.signing_petition(petition_id=record.petition_id)
-    if petition is None:  # pragma: no cover (a signature's petition is never deleted while it exists)
-        raise _BadLink(expired=False)
     form = FlaskForm(meta=form_meta(f"confirm:{signature_id}"))
     if form.is_submitted():
         if not form.validate():
             raise CSRFError(" ".join(form.csrf_token.errors))
-        outcome = services.confirm(signature_id)
+        # the confirmation is all this request writes (standalone); what was just read is not read again
+        outcome = services.confirm(signature_id, read=read, standalone=True)
         db.session.commit()
         return render_template(
             "signatures/confirmed.html", petition=petition, outcome=outcome,

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import CTE, ColumnElement, Insert, Integer, bindparam, func, literal, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -59,6 +59,25 @@ def add(petition_id: int, country: str, delta: int) -> None:
 
 
 _ADD: dict[str, Any] = {}
+
+
+def add_for_each(source: CTE, petition_id: ColumnElement[int], country: ColumnElement[str],
+                 counts: ColumnElement[bool]) -> Insert:
+    """PostgreSQL: ``add(petition_id, country, +1)`` for each row of ``source`` (a data-modifying ``WITH``, as
+    ``outbox.insert_for_each`` takes) for which ``counts`` holds, written by the statement that changes the
+    rows. Its shard is the statement's ``tally_shard`` parameter (``shard_param``)."""
+    table = TallyShard.__table__
+    rows = select(petition_id, country, bindparam("tally_shard", type_=Integer), literal(1, Integer)) \
+        .select_from(source).where(counts)
+    statement = pg_insert(table).from_select(["petition_id", "country", "shard", "count"], rows)
+    return statement.on_conflict_do_update(index_elements=["petition_id", "country", "shard"],
+                                           set_={"count": table.c.count + statement.excluded["count"]})
+
+
+def shard_param() -> dict[str, int]:
+    """The ``tally_shard`` parameter of a statement built with ``add_for_each``: a shard chosen as ``add``
+    chooses it."""
+    return {"tally_shard": random.randrange(SHARDS)}  # noqa: S311 (spreads writes over rows; not a secret)
 
 
 def _add_statement(dialect: str) -> Any:

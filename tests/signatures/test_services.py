@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
 from advocacy.crypto import SealBroken, canonical_email
 from advocacy.dbtypes import utcnow
@@ -274,6 +274,52 @@ def test_a_standalone_signature_is_written_with_its_mail_by_one_statement_that_c
                          standalone=True) == SignOutcome.RESENT
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_a_standalone_confirmation_is_moved_counted_and_mailed_by_one_statement_that_commits_by_itself(
+        make_petition, drain, mailbox):
+    """The confirm POST's unit of work is the confirmation alone. On PostgreSQL the move to confirmed, the
+    tally's +1 and the "confirmed" mail's outbox row are then one statement, committed by itself; a suspect
+    signature is confirmed and mailed but not counted. SQLite writes them in the caller's transaction."""
+    petition = make_petition()
+    unit.sign(petition.id, signer(email="olena@example.org", country="UA"))
+    unit.sign(petition.id, signer(email="held@example.org", country="PL"))
+    olena, held = (db.session.scalar(select(Signature.id).where(Signature.country == code)) for code in ("UA", "PL"))
+    db.session.execute(update(Signature).where(Signature.id == held).values(suspect=True, suspect_reason="address"))
+    db.session.commit()
+    drain()
+    links = len(mailbox())  # the confirmation links: not this test's subject
+    postgres = db.engine.dialect.name == "postgresql"
+    reads = {}
+    for signature_id in (olena, held):
+        reads[signature_id] = services.confirming(signature_id)
+        with statements_of_this_thread(db.engine) as statements:
+            assert services.confirm(signature_id, read=reads[signature_id],
+                                    standalone=True) == ConfirmOutcome.CONFIRMED
+        if postgres:
+            assert len(statements) == 1
+            assert "UPDATE signatures" in statements[0]
+            assert "INSERT INTO tally_shards" in statements[0]
+            assert "INSERT INTO outbox" in statements[0]
+            db.session.rollback()  # committed by itself: nothing to undo
+        else:
+            assert len([s for s in statements if s.startswith(("UPDATE", "INSERT"))]) == (3 if signature_id == olena
+                                                                                          else 2)
+        db.session.commit()
+    assert db.session.scalars(select(Signature.state).order_by(Signature.id)).all() == [SignatureState.CONFIRMED] * 2
+    assert tallies.tally(petition.id).by_country == {"UA": 1}
+    if postgres:  # the rollbacks forgot the rows' hand-over: the relay sends them, as after any lost message
+        from advocacy.outbox import services as outbox
+
+        outbox.relay_stale(older_than=utcnow() + timedelta(seconds=1))
+        db.session.commit()
+    drain()
+    assert sorted(mail.to for mail in mailbox()[links:]) == ["held@example.org", "olena@example.org"]
+    # confirming again changes nothing, even with what was read before the first confirmation
+    assert services.confirm(olena, read=reads[olena], standalone=True) == ConfirmOutcome.ALREADY_CONFIRMED
+    assert services.confirm(olena, standalone=True) == ConfirmOutcome.ALREADY_CONFIRMED
+    db.session.commit()
+    assert tallies.tally(petition.id).by_country == {"UA": 1}
 
 
 def test_a_value_copied_to_another_row_does_not_open(make_petition, caplog):
