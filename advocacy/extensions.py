@@ -29,26 +29,6 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-
-
-def autocommit_connection() -> Connection:
-    """A pooled connection, outside the session, on which every statement is its own transaction: no BEGIN
-    and COMMIT around it, so one round trip per statement. Only for a statement that is atomic by itself and
-    is all its caller writes (the worker's claim and done mark, a read alone, a new signature with its outbox
-    row); use it as a context manager, which gives the connection back."""
-    return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-
-
-@contextmanager
-def reading_connection() -> Iterator[Connection]:
-    """Where reads alone go: the session's connection while it has a transaction under way (whose changes they
-    must see), else an ``autocommit_connection`` outside it (no BEGIN and COMMIT: one round trip a statement;
-    on PostgreSQL each statement then sees what was committed when it started)."""
-    if db.session().in_transaction():
-        yield db.session.connection()
-        return
-    with autocommit_connection() as connection:
-        yield connection
 migrate = Migrate(render_as_batch=True, compare_type=True)
 
 
@@ -83,3 +63,23 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 limiter = PostLimiter(key_func=get_remote_address)
 # organiser, admin and liaison accounts (advocacy.accounts binds it: user loader, session limits)
 login_manager = LoginManager()
+
+
+def autocommit_connection() -> Connection:
+    """A pooled connection, outside the session, on which every statement is its own transaction: no BEGIN
+    and COMMIT around it, so one round trip per statement. Only for a statement that is atomic by itself and
+    is all its caller writes (the worker's claim and done mark, a read alone, a new signature with its outbox
+    row); use it as a context manager, which gives the connection back."""
+    return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+
+@contextmanager
+def reading_connection() -> Iterator[Connection]:
+    """Where reads alone go: the session's connection while it has a transaction under way (whose changes they
+    must see), else an ``autocommit_connection`` outside it (no BEGIN and COMMIT: one round trip a statement;
+    on PostgreSQL each statement then sees what was committed when it started)."""
+    if db.session().in_transaction():
+        yield db.session.connection()
+        return
+    with autocommit_connection() as connection:
+        yield connection

@@ -368,23 +368,24 @@ def _insert_pending(petition: SigningPetition, signer: Signer, index: str, clien
         outbox.enqueue_row(SEND_EMAIL_ACTOR, int(new_id), EmailKind.CONFIRM.value)
         return True
     values["outbox_created_at"] = now
-    written = _write_with_outbox_row(statement, values, standalone=standalone)
-    if written is None:
-        return False
-    outbox.note_enqueued(written[1], SEND_EMAIL_ACTOR, [written[0], EmailKind.CONFIRM.value])
-    return True
+    return _write_with_email(statement, values, EmailKind.CONFIRM, standalone=standalone)
 
 
-def _write_with_outbox_row(statement: Any, values: dict[str, Any], *, standalone: bool) -> tuple[int, int] | None:
-    """Run a statement (PostgreSQL) that changes a signature and writes the outbox row of its email, and
-    returns their ids (None if it changed nothing). ``standalone``: the statement is all its caller's unit of
-    work writes, and runs on an autocommit connection as its own transaction; else in the session's."""
+def _write_with_email(statement: Any, values: dict[str, Any], kind: EmailKind, *, standalone: bool) -> bool:
+    """Run a statement (PostgreSQL) that changes a signature and writes the outbox row of its ``kind`` of
+    email, returning both ids, and have the row handed to the broker after the session's commit; False if it
+    changed nothing. ``standalone``: the statement is all its caller's unit of work writes, and runs on an
+    autocommit connection as its own transaction; else in the session's."""
     if standalone:
         with autocommit_connection() as connection:
             row = connection.execute(statement, values).first()
     else:
         row = db.session.connection().execute(statement, values).first()
-    return None if row is None else (int(row[0]), int(row[1]))
+    if row is None:
+        return False
+    signature_id, outbox_id = int(row[0]), int(row[1])
+    outbox.note_enqueued(outbox_id, SEND_EMAIL_ACTOR, [signature_id, kind.value])
+    return True
 
 
 def _savepoint() -> SessionTransaction:
@@ -621,11 +622,10 @@ def _confirm_in_one_statement(params: dict[str, Any], *, standalone: bool) -> Co
         statement = _RECORD["confirm-with"] = select(moved.c.id, queued.c.id) \
             .select_from(moved.join(queued, true())).add_cte(counted)
     values = {**params, **tallies.shard_param(), "outbox_created_at": params["now"]}
-    written = _write_with_outbox_row(statement, values, standalone=standalone)
+    confirmed = _write_with_email(statement, values, EmailKind.CONFIRMED, standalone=standalone)
     _expire_loaded(params["signature_id"])
-    if written is None:
+    if not confirmed:
         return ConfirmOutcome.ALREADY_CONFIRMED  # a parallel request confirmed it first; nothing changed here
-    outbox.note_enqueued(written[1], SEND_EMAIL_ACTOR, [written[0], EmailKind.CONFIRMED.value])
     return ConfirmOutcome.CONFIRMED
 
 

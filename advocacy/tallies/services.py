@@ -53,8 +53,7 @@ class Tally:
 
 def add(petition_id: int, country: str, delta: int) -> None:
     """Change a country's count inside the caller's transaction."""
-    shard = random.randrange(SHARDS)  # noqa: S311 (spreads writes over rows; not a secret)
-    values = {"petition_id": petition_id, "country": country, "shard": shard, "count": delta}
+    values = {"petition_id": petition_id, "country": country, "shard": _shard(), "count": delta}
     db.session.connection().execute(_add_statement(db.session.get_bind().dialect.name), values)
 
 
@@ -69,15 +68,24 @@ def add_for_each(source: CTE, petition_id: ColumnElement[int], country: ColumnEl
     table = TallyShard.__table__
     rows = select(petition_id, country, bindparam("tally_shard", type_=Integer), literal(1, Integer)) \
         .select_from(source).where(counts)
-    statement = pg_insert(table).from_select(["petition_id", "country", "shard", "count"], rows)
-    return statement.on_conflict_do_update(index_elements=["petition_id", "country", "shard"],
-                                           set_={"count": table.c.count + statement.excluded["count"]})
+    return _adding_to_shard(pg_insert(table).from_select(["petition_id", "country", "shard", "count"], rows))
 
 
 def shard_param() -> dict[str, int]:
     """The ``tally_shard`` parameter of a statement built with ``add_for_each``: a shard chosen as ``add``
     chooses it."""
-    return {"tally_shard": random.randrange(SHARDS)}  # noqa: S311 (spreads writes over rows; not a secret)
+    return {"tally_shard": _shard()}
+
+
+def _shard() -> int:
+    return random.randrange(SHARDS)  # noqa: S311 (spreads writes over rows; not a secret)
+
+
+def _adding_to_shard(statement: Any) -> Any:
+    """``statement`` (an INSERT into the shards) adding its count to the shard's row when there is one."""
+    table = TallyShard.__table__
+    return statement.on_conflict_do_update(index_elements=["petition_id", "country", "shard"],
+                                           set_={"count": table.c.count + statement.excluded["count"]})
 
 
 def _add_statement(dialect: str) -> Any:
@@ -85,13 +93,8 @@ def _add_statement(dialect: str) -> Any:
     once per dialect (every confirmation runs it)."""
     statement = _ADD.get(dialect)
     if statement is None:
-        table = TallyShard.__table__
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        statement = insert(table)
-        statement = _ADD[dialect] = statement.on_conflict_do_update(
-            index_elements=["petition_id", "country", "shard"],
-            set_={"count": table.c.count + statement.excluded["count"]},
-        )
+        statement = _ADD[dialect] = _adding_to_shard(insert(TallyShard.__table__))
     return statement
 
 
