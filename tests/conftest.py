@@ -34,6 +34,7 @@ from advocacy import cache, create_app, queue
 from advocacy.audit import models as audit_models
 from advocacy.config import Settings
 from advocacy.extensions import db, limiter
+from advocacy.outbox import services as outbox
 from advocacy.queue import get_broker
 
 TEST_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
@@ -147,6 +148,7 @@ def _clean_tables(app: Flask) -> None:
     """
     broker = get_broker()
     for _ in range(2):  # a job finishing during the first pass may have queued another
+        assert outbox.handed_over(), "outbox rows of an earlier test still waiting for the broker"
         broker.flush_all()
         for worker in _running_worker:
             worker.join()
@@ -217,6 +219,8 @@ def drain(_worker: dramatiq.Worker) -> Callable[[], None]:
 
     def run() -> None:
         for _ in range(5):
+            # committed rows reach a network broker from a thread of their own (advocacy.outbox.services)
+            assert outbox.handed_over(), "outbox rows still waiting for the broker"
             for queue_name in sorted(broker.get_declared_queues()):
                 if isinstance(broker, StubBroker):
                     # a job that fails is a test's subject, not an error of the drain
@@ -224,7 +228,7 @@ def drain(_worker: dramatiq.Worker) -> Callable[[], None]:
                 else:
                     broker.join(queue_name, timeout=30_000)
             _worker.join()
-            if all(broker_queue_empty(q) for q in broker.get_declared_queues()):
+            if outbox.handed_over(0) and all(broker_queue_empty(q) for q in broker.get_declared_queues()):
                 return
 
     return run

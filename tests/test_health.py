@@ -31,6 +31,7 @@ def test_mail_failing_while_a_row_retries_after_a_system_error_and_healthy_once_
     # the row stays with us: no worker runs it while the test plays the middleware's part
     monkeypatch.setattr(get_broker(), "enqueue", refuse)
     sign(client, make_petition().slug, email="health.signer@example.org")
+    assert outbox.handed_over()  # the refused hand-over, flagged for the relay, is over
     with app.app_context():
         row_id = db.session.scalar(select(OutboxMessage.id))
         # what the queue middleware records when an attempt fails with our own error (e.g. SMTP login refused)

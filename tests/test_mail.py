@@ -393,6 +393,7 @@ def test_a_failed_row_with_a_system_error_fails_the_health_check_until_retried(a
                            system_error=True)
         db.session.commit()
     assert client.get("/healthz").status_code == 503
+    assert outbox.handed_over()
     monkeypatch.undo()
     assert "1 job(s) sent again" in app.test_cli_runner().invoke(args=["outbox", "retry", "--all"]).output
     assert client.get("/healthz").status_code == 200  # retried: no longer failing, unless it fails again

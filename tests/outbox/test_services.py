@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -39,6 +40,7 @@ def test_signing_works_while_the_broker_is_down_and_mail_follows_once(app, clien
         # still down: the relay tries, fails quietly and keeps the row
         assert outbox.relay_stale(older_than=utcnow() + timedelta(seconds=1)) == 0
 
+    assert outbox.handed_over()  # the refused hand-over is over before the broker comes back
     broker_down.undo()
     with app.app_context():
         assert outbox.relay_stale(older_than=utcnow() + timedelta(seconds=1)) == 1
@@ -83,8 +85,10 @@ def test_rows_wait_for_the_outer_commit_not_a_savepoint(ctx, monkeypatch):
     with db.session.begin_nested():
         first = outbox.enqueue("send_signature_email", 1, "confirm")
     db.session.flush()
+    assert outbox.handed_over()
     assert sent == []  # the savepoint was released, nothing is committed yet
     db.session.commit()
+    assert outbox.handed_over()
     assert sent == [first.id]
     sent.clear()
     kept = outbox.enqueue("send_signature_email", 2, "confirm")
@@ -96,5 +100,49 @@ def test_rows_wait_for_the_outer_commit_not_a_savepoint(ctx, monkeypatch):
     except RuntimeError:
         pass
     db.session.commit()
+    assert outbox.handed_over()
     # the row flushed before the savepoint still goes out once its transaction commits
     assert kept.id in sent
+
+
+@pytest.fixture
+def network_broker(monkeypatch):
+    """The hand-over of a broker across the network (Redis, RabbitMQ), whichever broker the tests run with."""
+    monkeypatch.setattr(outbox, "_broker_in_process", lambda: False)
+
+
+def test_a_commit_does_not_wait_for_the_broker_and_rows_leave_in_commit_order(ctx, monkeypatch, network_broker):
+    broker_answers = threading.Event()
+    sent: list[tuple[int, str]] = []
+
+    def slow_broker(outbox_id, actor_name, args):
+        assert broker_answers.wait(30)
+        sent.append((outbox_id, threading.current_thread().name))
+        return True
+
+    monkeypatch.setattr(outbox, "dispatch", slow_broker)
+    try:
+        first = outbox.enqueue("send_signature_email", 1, "confirm")
+        db.session.commit()
+        second = outbox.enqueue("send_signature_email", 2, "confirm")
+        db.session.commit()
+        # both commits are over while the broker has not answered the first hand-over
+        assert not outbox.handed_over(0)
+        assert sent == []
+    finally:
+        broker_answers.set()
+    assert outbox.handed_over()
+    assert sent == [(first.id, "outbox-handover"), (second.id, "outbox-handover")]
+
+
+def test_a_row_the_broker_refuses_after_the_commit_is_flagged_for_the_relay(ctx, monkeypatch, network_broker):
+    monkeypatch.setattr(get_broker(), "enqueue", lambda *args, **kwargs: (_ for _ in ()).throw(ConnectionError()))
+    refused = outbox.enqueue("send_signature_email", 1, "confirm")
+    db.session.commit()
+    assert outbox.handed_over()
+    db.session.expire_all()
+    row = db.session.get(OutboxMessage, refused.id)
+    assert row.needs_dispatch is True
+    assert row.done_at is None
+    monkeypatch.undo()
+    assert outbox.relay_stale() == 1  # flagged rows go again at the relay's next run, whatever their age

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from advocacy.extensions import db
+from advocacy.outbox import services as outbox
 from advocacy.queue import get_broker
 from advocacy.signatures.models import SignatureState
 from advocacy.updates import actors, services
@@ -33,7 +34,9 @@ def _approved_while_the_broker_is_away(petition, monkeypatch) -> int:
     """Approved, its first batch waiting in the outbox: the test plays the worker itself."""
     with monkeypatch.context() as patch:
         patch.setattr(get_broker(), "enqueue", lambda *a, **k: (_ for _ in ()).throw(ConnectionError("down")))
-        return _approved(petition)
+        approved = _approved(petition)
+        assert outbox.handed_over()  # refused while the broker is away, not sent once the test's patch is gone
+        return approved
 
 
 def _population(petition, signer) -> None:
