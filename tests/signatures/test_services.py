@@ -292,7 +292,12 @@ def test_a_standalone_confirmation_is_moved_counted_and_mailed_by_one_statement_
     postgres = db.engine.dialect.name == "postgresql"
     reads = {}
     for signature_id in (olena, held):
-        reads[signature_id] = services.confirming(signature_id)
+        with statements_of_this_thread(db.engine) as statements:
+            reads[signature_id] = services.confirming(signature_id)
+        # the signature and its petition, read by one statement (the confirm page's and POST's one read)
+        assert [s.split()[0] for s in statements] == ["SELECT"]
+        record, read_petition = reads[signature_id]
+        assert (record.id, read_petition.id, read_petition.slug) == (signature_id, petition.id, petition.slug)
         with statements_of_this_thread(db.engine) as statements:
             assert services.confirm(signature_id, read=reads[signature_id],
                                     standalone=True) == ConfirmOutcome.CONFIRMED
