@@ -218,21 +218,21 @@ class SigningPetition:
 
 
 _FACTS: dict[str, Any] = {}
+_PETITION_FIELDS = dataclasses.fields(SigningPetition)
 
 
-def signing_petition(*, slug: str | None = None, petition_id: int | None = None,
-                     connection: Connection | None = None) -> SigningPetition | None:
+def signing_petition(*, slug: str | None = None, petition_id: int | None = None) -> SigningPetition | None:
     """The public (open or closed) petition with this slug, or the petition with this id (any status), as
-    signing needs it; None if there is none. Read in the session's transaction, or on ``connection``."""
+    signing needs it; None if there is none."""
     by = "slug" if slug is not None else "id"
     statement = _FACTS.get(by)
     if statement is None:
         table = Petition.__table__
-        columns = [table.c[field.name] for field in dataclasses.fields(SigningPetition)]
+        columns = [table.c[field.name] for field in _PETITION_FIELDS]
         condition = table.c.slug == bindparam("slug") if by == "slug" else table.c.id == bindparam("petition_id")
         statement = _FACTS[by] = select(*columns).where(condition)
     params = {"slug": slug} if by == "slug" else {"petition_id": petition_id}
-    row = (connection or db.session.connection()).execute(statement, params).first()  # Core
+    row = db.session.connection().execute(statement, params).first()  # Core on the session's transaction
     if row is None:
         return None
     found = SigningPetition(**row._mapping)
@@ -531,6 +531,12 @@ class SignatureRecord:
 
 
 _RECORD: dict[str, Any] = {}
+_RECORD_FIELDS = dataclasses.fields(SignatureRecord)
+
+
+def _record_columns(signatures: Any) -> list[Any]:
+    """The columns of the signatures table that make a ``SignatureRecord``, labelled as its fields."""
+    return [signatures.c[field.name.lstrip("_")].label(field.name) for field in _RECORD_FIELDS]
 
 
 def signature_record(signature_id: int, *, connection: Connection | None = None) -> SignatureRecord:
@@ -539,8 +545,7 @@ def signature_record(signature_id: int, *, connection: Connection | None = None)
     statement = _RECORD.get("select")
     if statement is None:
         table = Signature.__table__
-        columns = [table.c[field.name.lstrip("_")].label(field.name) for field in dataclasses.fields(SignatureRecord)]
-        statement = _RECORD["select"] = select(*columns).where(table.c.id == bindparam("signature_id"))
+        statement = _RECORD["select"] = select(*_record_columns(table)).where(table.c.id == bindparam("signature_id"))
     row = (connection or db.session.connection()).execute(statement, {"signature_id": signature_id}).first()
     if row is None:
         raise SignatureNotFound(signature_id)
@@ -555,7 +560,7 @@ def confirming(signature_id: int) -> tuple[SignatureRecord, SigningPetition]:
     if statement is None:
         signatures, petitions = Signature.__table__, Petition.__table__
         statement = _RECORD["confirming"] = select(
-            *(signatures.c[field.name.lstrip("_")].label(field.name) for field in _RECORD_FIELDS),
+            *_record_columns(signatures),
             *(petitions.c[field.name].label(f"p_{field.name}") for field in _PETITION_FIELDS),
         ).select_from(signatures.join(petitions, petitions.c.id == signatures.c.petition_id)) \
             .where(signatures.c.id == bindparam("signature_id"))
@@ -566,10 +571,6 @@ def confirming(signature_id: int) -> tuple[SignatureRecord, SigningPetition]:
     values = row._mapping
     return (SignatureRecord(**{field.name: values[field.name] for field in _RECORD_FIELDS}),
             SigningPetition(**{field.name: values[f"p_{field.name}"] for field in _PETITION_FIELDS}))
-
-
-_RECORD_FIELDS = dataclasses.fields(SignatureRecord)
-_PETITION_FIELDS = dataclasses.fields(SigningPetition)
 
 
 def confirm(signature_id: int, *, read: tuple[SignatureRecord, SigningPetition] | None = None,
