@@ -38,7 +38,7 @@ from advocacy import (
 )
 from advocacy.config import ConfigError, Settings, load_settings
 from advocacy.crypto import Keyring
-from advocacy.extensions import babel, csrf, db, limiter, migrate
+from advocacy.extensions import babel, csrf, db, limiter, migrate, release_autocommit_connection
 from advocacy.features import Feature
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -223,6 +223,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
 
     features = [make(settings) for make in FEATURES]
     db.init_app(app)
+    app.teardown_appcontext(release_autocommit_connection)
     migrate.init_app(app, db, directory=str(folders["migrations"]))
     csrf.init_app(app)
     babel.init_app(app, default_locale=i18n.DEFAULT_LOCALE, locale_selector=i18n.select_babel_locale)

@@ -2,8 +2,9 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from flask import current_app, request
+from flask import current_app, g, has_app_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -11,9 +12,9 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -65,12 +66,57 @@ limiter = PostLimiter(key_func=get_remote_address)
 login_manager = LoginManager()
 
 
-def autocommit_connection() -> Connection:
+@contextmanager
+def autocommit_connection() -> Iterator[Connection]:
     """A pooled connection, outside the session, on which every statement is its own transaction: no BEGIN
     and COMMIT around it, so one round trip per statement. Only for a statement that is atomic by itself and
     is all its caller writes (the worker's claim and done mark, a read alone, a new signature with its outbox
-    row); use it as a context manager, which gives the connection back."""
-    return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    row); use it as a context manager.
+
+    The app context keeps the connection for its later statements, so that a worker's message claims its
+    outbox row, reads its signature and marks the row done on one checkout of the pool, and a confirm POST
+    reads and confirms on one. It goes back to the pool when the context ends, when the session takes a
+    connection of its own (a thread holds one connection at a time, as the pool is sized for), and when a
+    statement on it fails."""
+    held: _Held | None = g.get(_AUTOCOMMIT)
+    if held is None or held.connection.closed or held.connection.invalidated:
+        held = _Held(db.engine.connect().execution_options(isolation_level="AUTOCOMMIT"))
+        setattr(g, _AUTOCOMMIT, held)
+    held.users += 1
+    try:
+        yield held.connection
+    except BaseException:
+        held.users -= 1
+        if not held.users:
+            release_autocommit_connection()
+        raise
+    held.users -= 1
+
+
+class _Held:
+    __slots__ = ("connection", "users")
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.users = 0  # the ``with autocommit_connection()`` blocks under way
+
+
+_AUTOCOMMIT = "_advocacy_autocommit_connection"
+
+
+def release_autocommit_connection(exc: BaseException | None = None) -> None:
+    """Give the app context's autocommit connection back to the pool (a teardown of the app context)."""
+    held = g.pop(_AUTOCOMMIT, None)
+    if held is not None:
+        held.connection.close()
+
+
+@event.listens_for(Session, "after_begin")
+def _session_takes_a_connection(session: Session, transaction: Any, connection: Connection) -> None:
+    if has_app_context():
+        held = g.get(_AUTOCOMMIT)
+        if held is not None and not held.users:
+            release_autocommit_connection()
 
 
 @contextmanager

@@ -130,9 +130,11 @@ def build_broker(url: str | None, middleware: Iterable[Callable[[], Middleware]]
         raise ValueError("ADVOCACY_BROKER_URL must start with redis://, rediss:// or amqp://")
     broker.add_middleware(ScrubTracebacks())
     broker.add_middleware(CurrentMessage())
+    # before the features' middleware, whose hooks then run inside the message's app context: it is pushed
+    # before their before_process_message and popped after their after_process_message
+    broker.add_middleware(AppContextMiddleware())
     for make in middleware:
         broker.add_middleware(make())
-    broker.add_middleware(AppContextMiddleware())
     return broker
 
 

@@ -21,7 +21,9 @@ class OutboxMiddleware(Middleware):
     a row sent twice (by the relay after a lost message, or by the broker redelivering) still runs once at a
     time and never again once done. Success marks the row done; a failed attempt is recorded on the row (what
     failed, when, whether the failure is our own) and keeps the claim until the retry is due; the final failure
-    leaves a failure record an operator can see. Each step is one transaction, committed here.
+    leaves a failure record an operator can see. Each step is one transaction, committed here, in the message's
+    app context (``AppContextMiddleware`` is added before this one); ``after_nack`` comes after that context is
+    gone and pushes its own.
     """
 
     @property
@@ -32,7 +34,9 @@ class OutboxMiddleware(Middleware):
         outbox_id = message.options.get("outbox_id")
         if outbox_id is None:
             return
-        with bound_app().app_context(), autocommit_connection() as connection:
+        # in the message's app context (AppContextMiddleware), whose autocommit connection the actor's reads
+        # and the done mark use too: one checkout for the message
+        with autocommit_connection() as connection:
             claimed = outbox.claim(outbox_id, message.message_id, connection=connection)
         if not claimed:
             raise SkipMessage()
@@ -43,18 +47,18 @@ class OutboxMiddleware(Middleware):
         if outbox_id is None:
             return
         if exception is None:
-            with bound_app().app_context(), autocommit_connection() as connection:
+            with autocommit_connection() as connection:
                 outbox.mark_done(outbox_id, connection=connection)
             return
-        with bound_app().app_context():
-            # only the kind of error: exception texts from libraries can hold personal data
-            error = f"{type(exception).__name__}: {_safe_text(exception)}"
-            system_error = isinstance(exception, SystemDeliveryError)
-            message.options["outbox_error"] = error
-            max_backoff = broker.get_actor(message.actor_name).options.get("max_backoff", 3_600_000)
-            outbox.record_attempt_failure(outbox_id, message.message_id, timedelta(milliseconds=max_backoff),
-                                          error, system_error=system_error)
-            db.session.commit()
+        db.session.rollback()  # whatever the failed actor left in the session
+        # only the kind of error: exception texts from libraries can hold personal data
+        error = f"{type(exception).__name__}: {_safe_text(exception)}"
+        system_error = isinstance(exception, SystemDeliveryError)
+        message.options["outbox_error"] = error
+        max_backoff = broker.get_actor(message.actor_name).options.get("max_backoff", 3_600_000)
+        outbox.record_attempt_failure(outbox_id, message.message_id, timedelta(milliseconds=max_backoff),
+                                      error, system_error=system_error)
+        db.session.commit()
 
     def after_nack(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy) -> None:
         """A nacked message has used up its retries: keep a failure record an operator can see."""

@@ -33,4 +33,5 @@ def send_signature_email(signature_id: int, kind: str) -> None:
         # every email fails alike until someone fixes the settings or the server: say so loudly
         log.error("mail is failing: %s (outbox row %s is retried; see `advocacy outbox failures`)", exc, outbox_id)
         raise
-    db.session.commit()
+    if db.session().in_transaction():  # a mail only reads, on the message's connection (outside the session)
+        db.session.commit()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter, defaultdict
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
+from advocacy import cache
 from advocacy.dbtypes import utcnow
-from advocacy.extensions import db
+from advocacy.extensions import autocommit_connection, db, reading_connection
 from advocacy.outbox import services as outbox
 from advocacy.outbox.models import OutboxMessage
 from advocacy.queue import get_broker
@@ -146,3 +148,76 @@ def test_a_row_the_broker_refuses_after_the_commit_is_flagged_for_the_relay(ctx,
     assert row.done_at is None
     monkeypatch.undo()
     assert outbox.relay_stale() == 1  # flagged rows go again at the relay's next run, whatever their age
+
+
+def test_a_message_claims_reads_and_marks_its_row_done_on_one_checkout_of_the_pool(app, client, make_petition,
+                                                                                   drain, mailbox, monkeypatch):
+    """The worker's bookkeeping around a mail (claim the row, read the signature, mark the row done) borrows one
+    connection from the pool for the message, not one per statement."""
+    # the petition's mail facts come from their cache, as in a burst (the first mail reads them)
+    monkeypatch.setitem(app.config, "PAGE_CACHE_SECONDS", 60)
+    petition = make_petition()
+    assert sign(client, petition.slug, email="first@example.org").status_code == 303
+    drain()
+    engine = db.engine
+    test_thread = threading.get_ident()
+    checkouts: Counter[int] = Counter()
+    statements: defaultdict[int, list[str]] = defaultdict(list)
+
+    def on_checkout(*args):
+        if threading.get_ident() != test_thread:
+            checkouts[threading.get_ident()] += 1
+
+    def on_statement(conn, cursor, statement, *rest):
+        if threading.get_ident() != test_thread:
+            statements[threading.get_ident()].append(" ".join(statement.split()).lower())
+
+    event.listen(engine, "checkout", on_checkout)
+    event.listen(engine, "before_cursor_execute", on_statement)
+    try:
+        assert sign(client, petition.slug, email="second@example.org").status_code == 303
+        drain()
+    finally:
+        event.remove(engine, "checkout", on_checkout)
+        event.remove(engine, "before_cursor_execute", on_statement)
+        cache.clear_all()
+    assert len(mailbox()) == 2
+    (worker_thread,) = [thread for thread, sent in statements.items() if any("outbox" in s for s in sent)]
+    claim, read, done = statements[worker_thread]
+    assert claim.startswith("update outbox set lease_owner=")
+    assert read.startswith("select signatures.id")
+    assert "from signatures where" in read
+    assert done.startswith("update outbox set lease_until=")
+    assert "done_at=" in done
+    assert checkouts[worker_thread] == 1
+
+
+def test_a_thread_holds_one_connection_when_the_session_takes_its_own(ctx):
+    """The app context's autocommit connection goes back to the pool when the session takes a connection, so a
+    thread (a request, a message) holds one at a time and the pool's size is its threads'."""
+    engine = db.engine
+    held: set[int] = set()
+
+    def on_checkout(dbapi_connection, record, proxy):
+        held.add(id(record))
+
+    def on_checkin(dbapi_connection, record):
+        held.discard(id(record))
+
+    event.listen(engine, "checkout", on_checkout)
+    event.listen(engine, "checkin", on_checkin)
+    try:
+        with autocommit_connection() as connection:
+            connection.execute(select(1))
+        with reading_connection() as connection:  # outside any transaction: the same connection, kept
+            connection.execute(select(1))
+        assert len(held) == 1
+        db.session.execute(select(OutboxMessage.id).limit(1))
+        assert len(held) == 1  # the session's, the autocommit one went back
+        db.session.commit()
+        with autocommit_connection() as connection:
+            connection.execute(select(1))
+        assert len(held) == 1
+    finally:
+        event.remove(engine, "checkout", on_checkout)
+        event.remove(engine, "checkin", on_checkin)
