@@ -98,16 +98,20 @@ def waitress_proxy_options(settings: Settings) -> dict[str, Any]:
 @click.command("worker")
 @click.option("--processes", default=1, show_default=True, type=int, help="Worker processes.")
 @click.option("--threads", default=4, show_default=True, type=int, help="Threads per process.")
+@click.option("--nice", default=0, show_default=True, type=click.IntRange(0, 19),
+              help="Lower the workers' CPU priority by this much (0-19), so that on a machine they share with the "
+                   "web processes a burst of signatures keeps the CPU and the mail follows after it.")
 @with_appcontext
-def worker_command(processes: int, threads: int) -> None:
+def worker_command(processes: int, threads: int, nice: int) -> None:
     """Run dramatiq worker processes against ADVOCACY_BROKER_URL."""
-    from advocacy.worker import StopSignals, run_worker
+    from advocacy.worker import StopSignals, lower_cpu_priority, run_worker
 
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     if not app.config["BROKER_URL"]:
         raise click.UsageError("ADVOCACY_BROKER_URL is not set: in the embedded mode `advocacy serve` runs the worker.")
     if processes < 1 or threads < 1:
         raise click.UsageError("--processes and --threads must be at least 1")
+    lower_cpu_priority(nice)  # before the processes start: they inherit it
     if processes == 1:
         run_worker(app, threads)
         return

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import time
 
@@ -48,6 +49,26 @@ class EmbeddedWorker:
     def stop(self) -> None:
         self.scheduler.stop()
         self.worker.stop(timeout=5000)
+
+
+def lower_cpu_priority(step: int) -> None:
+    """Lower this process's CPU priority by ``step`` (its nice value, inherited by the processes it starts).
+
+    Linux first shares the CPU between sessions (autogroups) and only then by nice value within each one, so a
+    worker that leads a session of its own (started by a service manager or apart from the web processes)
+    also lowers its session's autogroup: otherwise it would keep the share of a whole session, as much as all
+    the web processes together, whatever its nice value. Under systemd with the CPU controller each service is
+    a cgroup: there ``CPUWeight=`` in the worker's unit does this (docs/scaling.md)."""
+    if step <= 0:
+        return
+    os.nice(step)
+    if os.getsid(0) != os.getpid():
+        return  # a session shared with others (a shell's): the nice value is what counts there
+    try:
+        with open("/proc/self/autogroup", "w") as autogroup:
+            autogroup.write(str(step))
+    except OSError:
+        pass  # not Linux, or autogroups are off: the nice value is all there is
 
 
 def run_worker(app: Flask, threads: int) -> None:

@@ -189,6 +189,13 @@ def test_worker_refuses_to_run_without_a_broker(app):
     assert "ADVOCACY_BROKER_URL is not set" in result.output
 
 
+def test_worker_refuses_a_priority_outside_nice_values(app):
+    result = app.test_cli_runner().invoke(args=["worker", "--nice", "20"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--nice'" in result.output
+    assert "20 is not in the range 0<=x<=19" in result.output
+
+
 def test_operators_see_failed_jobs_and_periodic_runs(app, ctx, make_petition):
     from advocacy.outbox import services as outbox
     from advocacy.periodic import services as periodic

@@ -25,6 +25,14 @@ def assert_sent_once_more_than_a_resend_window_later(stack: Stack) -> None:
     assert len(stack.smtp.sink.accepted) == 1
 
 
+def processes_started_by(pgid: int) -> list[int]:
+    """The processes in a supervisor's process group, the supervisor itself left out."""
+    import subprocess
+
+    out = subprocess.run(["pgrep", "-g", str(pgid)], capture_output=True, text=True).stdout  # noqa: S607
+    return [int(pid) for pid in out.split() if int(pid) != pgid]
+
+
 def test_signing_works_with_the_broker_stopped_and_the_mail_follows_once(stack: Stack):
     stack.smtp.start()
     stack.start_worker()
@@ -136,7 +144,6 @@ def test_the_same_code_runs_on_rabbitmq(stack: Stack):
 def test_worker_processes_are_replaced_when_they_die_and_all_stop_on_sigterm(stack: Stack):
     import os
     import signal
-    import subprocess
 
     supervisor = Process([str(BIN / "advocacy"), "worker", "--processes", "2", "--threads", "1"], stack.env,
                          stack.tmp / "supervisor.log")
@@ -145,8 +152,7 @@ def test_worker_processes_are_replaced_when_they_die_and_all_stop_on_sigterm(sta
     pgid = supervisor.proc.pid
 
     def children() -> list[int]:
-        out = subprocess.run(["pgrep", "-g", str(pgid)], capture_output=True, text=True).stdout  # noqa: S607
-        return [int(pid) for pid in out.split() if int(pid) != pgid]
+        return processes_started_by(pgid)
 
     wait_for(lambda: "worker started" in (stack.tmp / "supervisor.log").read_text(errors="replace")
              and len(children()) >= 2, 60, "two worker processes")
@@ -162,3 +168,28 @@ def test_worker_processes_are_replaced_when_they_die_and_all_stop_on_sigterm(sta
     os.kill(pgid, signal.SIGTERM)
     supervisor.proc.wait(40)
     wait_for(lambda: not children(), 20, "every worker process to stop")
+
+
+def test_workers_started_with_nice_run_at_a_lower_cpu_priority_and_still_send(stack: Stack):
+    """`advocacy worker --nice 5`: the supervisor and the processes it starts run at nice 5 (what `ps` shows as
+    NI), and so does the session's autogroup, which Linux shares the CPU by first; mail still goes out."""
+    import os
+    from pathlib import Path
+
+    supervisor = Process([str(BIN / "advocacy"), "worker", "--processes", "2", "--threads", "1", "--nice", "5"],
+                         stack.env, stack.tmp / "nice.log")
+    supervisor.start()
+    assert supervisor.proc is not None
+    pgid = supervisor.proc.pid
+    try:
+        wait_for(lambda: "worker started" in (stack.tmp / "nice.log").read_text(errors="replace")
+                 and len(processes_started_by(pgid)) >= 2, 60, "two worker processes")
+        assert {os.getpriority(os.PRIO_PROCESS, pid) for pid in [pgid, *processes_started_by(pgid)]} == {5}
+        autogroup = Path(f"/proc/{pgid}/autogroup")
+        if autogroup.exists():  # Linux with autogroups: "/autogroup-<n> nice 5"
+            assert autogroup.read_text().split()[-1] == "5"
+        stack.smtp.start()
+        stack.browser().sign("niced@example.org")
+        wait_for(lambda: stack.smtp.sink.accepted, 60, "the confirmation from the niced workers")
+    finally:
+        supervisor.stop()
