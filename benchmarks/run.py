@@ -685,7 +685,8 @@ def benchmark(args: argparse.Namespace, workdir: Path, processes: Processes,
                                             "gunicorn_app_command": " ".join(gunicorn_argv("wsgi:app", port, args)),
                                             "petition": args.petition, "wrk_threads": args.wrk_threads,
                                             "database": "sqlite (WAL)" if args.mode == "embedded" else "postgresql",
-                                            "broker": args.redis_url if args.mode == "postgres" else "embedded"}}
+                                            "broker": args.redis_url if args.mode == "postgres" else "embedded",
+                                            "worker_nice": args.worker_nice if args.mode == "postgres" else None}}
     print(f"[setup] {args.mode}: instance {instance}, app on {base}, smtp sink on {sink.port}")
     busy_before = _system_busy()
     time.sleep(1.0)
@@ -707,7 +708,8 @@ def benchmark(args: argparse.Namespace, workdir: Path, processes: Processes,
 
     worker = None
     if args.mode == "postgres":
-        worker = processes.start("advocacy worker", [advocacy, "worker", "--processes", "1", "--threads", "8"],
+        worker = processes.start("advocacy worker", [advocacy, "worker", "--processes", "1", "--threads", "8",
+                                                     "--nice", str(args.worker_nice)],
                                  env=env, log_path=workdir / "worker.log")
     app = processes.start("gunicorn (app)", gunicorn_argv("wsgi:app", port, args),
                           env=env, log_path=workdir / "gunicorn-app.log")
@@ -998,6 +1000,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="server where the run creates (and drops) its database")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12",
                         help="broker for postgres mode; this Redis db is flushed before and after the run")
+    parser.add_argument("--worker-nice", type=int, default=0, choices=range(20), metavar="N",
+                        help="postgres mode: `advocacy worker --nice N` (the worker gives way to the web processes on "
+                             "the CPU; default 0, the same priority)")
     parser.add_argument("--json", help="write the results as JSON to this file")
     parser.add_argument("--profile", metavar="DIR", help="record py-spy profiles of the app phases into DIR")
     parser.add_argument("--profile-wall", action="store_true",
