@@ -77,7 +77,7 @@ def autocommit_connection() -> Iterator[Connection]:
     outbox row, reads its signature and marks the row done on one checkout of the pool, and a confirm POST
     reads and confirms on one. It goes back to the pool when the context ends, when the session takes a
     connection of its own (a thread holds one connection at a time, as the pool is sized for), and when a
-    statement on it fails."""
+    block using it raises and no outer block still uses it."""
     held: _Held | None = g.get(_AUTOCOMMIT)
     if held is None or held.connection.closed or held.connection.invalidated:
         held = _Held(db.engine.connect().execution_options(isolation_level="AUTOCOMMIT"))
@@ -86,11 +86,11 @@ def autocommit_connection() -> Iterator[Connection]:
     try:
         yield held.connection
     except BaseException:
-        held.users -= 1
-        if not held.users:
+        if held.users == 1:
             release_autocommit_connection()
         raise
-    held.users -= 1
+    finally:
+        held.users -= 1
 
 
 class _Held:

@@ -218,6 +218,19 @@ def test_a_thread_holds_one_connection_when_the_session_takes_its_own(ctx):
         with autocommit_connection() as connection:
             connection.execute(select(1))
         assert len(held) == 1
+        # a block that raises gives it back, unless an outer block still uses it
+        def fail_in_a_block(expected=None):
+            with autocommit_connection() as connection:
+                assert expected is None or connection is expected
+                raise RuntimeError("the block failed")
+
+        with autocommit_connection() as outer:
+            with pytest.raises(RuntimeError):
+                fail_in_a_block(outer)
+            assert outer.execute(select(1)).scalar() == 1
+        with pytest.raises(RuntimeError):
+            fail_in_a_block()
+        assert held == set()
     finally:
         event.remove(engine, "checkout", on_checkout)
         event.remove(engine, "checkin", on_checkin)
