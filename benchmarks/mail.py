@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import BIN, Processes, Sink, flush_redis, machine, postgres_database, run_checked, server_secrets
+from run import BIN, CpuMeter, Processes, Sink, flush_redis, machine, postgres_database, run_checked, server_secrets
 
 PETITION = "free-ukrainian-civilians"
 
@@ -98,15 +98,18 @@ def main() -> None:
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             deadline = time.monotonic() + args.timeout
             first = None
+            meter = None
             while time.monotonic() < deadline:
                 received = len(sink.lines())
                 if received and first is None:
                     first = (time.monotonic(), received)
+                    meter = CpuMeter({"advocacy worker": worker.proc.pid, "smtp sink": sink.child.proc.pid})
                 if received >= args.mails:
                     break
                 time.sleep(0.05)
             last = time.monotonic()
             received = len(sink.lines())
+            cpu = meter.result() if meter is not None else None
             if spy is not None:
                 spy.send_signal(signal.SIGINT)  # py-spy writes what it has on SIGINT
                 spy.wait(30)
@@ -118,11 +121,16 @@ def main() -> None:
             processes.stop_all()
     result: dict[str, Any] = {
         "benchmark": "mail", "mails": args.mails, "threads": args.threads, "reuse": args.reuse,
-        "seconds": round(elapsed, 2), "mails_per_second": round(rate, 1),
+        "seconds": round(elapsed, 2), "mails_per_second": round(rate, 1), "cpu": cpu,
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine(), "loadavg": os.getloadavg(),
     }
     print(f"[mail] one worker process, {args.threads} threads, {args.reuse} per connection: "
           f"{received} mails in {elapsed:.1f}s = {rate:.0f}/s")
+    if cpu is not None:
+        sent = max(received - first[1], 1)
+        parts = ", ".join(f"{name} {seconds:.1f} s ({1000 * seconds / sent:.2f} ms a mail)"
+                          for name, seconds in sorted(cpu["cpu_seconds"].items(), key=lambda item: -item[1]))
+        print(f"[cpu] {parts}; all CPUs {100 * cpu['all_cpus_busy']:.0f}% busy")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
 
