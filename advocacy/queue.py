@@ -119,9 +119,9 @@ def build_broker(url: str | None, middleware: Iterable[Callable[[], Middleware]]
         broker = StubBroker()
         broker.emit_after("process_boot")
     elif url.startswith(("redis://", "rediss://", "unix://")):
-        from dramatiq.brokers.redis import RedisBroker
+        from advocacy.redis_broker import BatchingRedisBroker
 
-        broker = RedisBroker(url=url)
+        broker = BatchingRedisBroker(url=url)
     elif url.startswith(("amqp://", "amqps://")):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
