@@ -8,7 +8,8 @@ made two Redis round trips per message (a fifth of a mail's CPU in the worker, m
 - keeps the acknowledgements in a buffer that the consumer thread sends in one pipeline (a worker thread
   only appends to it), and
 - fetches when a quarter of the window is free, waiting for acknowledgements rather than on a timer while
-  the window is full.
+  the window is full; with nothing queued it backs off as dramatiq's consumer does, and sends what was
+  acknowledged meanwhile when it wakes.
 
 Nothing else changes: the same Lua script does the same work per message, the heartbeat and maintenance
 run as before, and a message is still acknowledged only after it ran. An acknowledgement not yet sent when
@@ -21,6 +22,7 @@ connection sends what the old one could not; a worker that stops sends it when i
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -55,14 +57,10 @@ class AckBuffer:
         with self._changed:
             self._ids[:0] = ids
 
-    def wait(self, timeout: float, until: Any = None) -> None:
-        """Until an acknowledgement arrives (or ``until()`` holds), at most ``timeout`` seconds."""
+    def wait_for(self, until: Callable[[], bool], timeout: float) -> None:
+        """Until ``until()`` holds after an acknowledgement, at most ``timeout`` seconds."""
         with self._changed:
-            if until is None:
-                if not self._ids:
-                    self._changed.wait(timeout)
-            else:
-                self._changed.wait_for(until, timeout)
+            self._changed.wait_for(until, timeout)
 
 
 class BatchingRedisBroker(RedisBroker):
@@ -148,7 +146,7 @@ class _BatchingConsumer(_RedisConsumer):
             if not self.message_cache:
                 if self.room() < self.refill:
                     # the window is full: wait until the worker threads have acknowledged enough to refill it
-                    self.acks.wait(self.timeout / 1000, until=lambda: self.room() >= self.refill)
+                    self.acks.wait_for(lambda: self.room() >= self.refill, self.timeout / 1000)
                     return None
                 self.message_cache = self.broker.do_fetch(self.queue_name, self.room()) or []
             while self.message_cache:
@@ -159,9 +157,11 @@ class _BatchingConsumer(_RedisConsumer):
                 message = Message.decode(data)
                 self.queued_message_ids.add(message.message_id)
                 return MessageProxy(message)
-            # nothing queued: back off as dramatiq does, woken early by an acknowledgement to send
+            # nothing queued: back off as dramatiq does. Not woken by acknowledgements: with messages trickling
+            # in, that cost a fetch per message more than dramatiq's consumer (they wait for the next call, at
+            # most the worker's timeout)
             self.misses, backoff_ms = compute_backoff(self.misses, max_backoff=self.timeout)
-            self.acks.wait(backoff_ms / 1000)
+            time.sleep(backoff_ms / 1000)
             return None
         except redis.ConnectionError as error:
             raise ConnectionClosed(error) from None
