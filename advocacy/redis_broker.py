@@ -53,6 +53,9 @@ class AckBuffer:
             ids, self._ids = self._ids, []
         return ids
 
+    def __len__(self) -> int:
+        return len(self._ids)
+
     def give_back(self, ids: list[str]) -> None:
         with self._changed:
             self._ids[:0] = ids
@@ -80,24 +83,20 @@ class BatchingRedisBroker(RedisBroker):
     def ack_many(self, queue_name: str, redis_message_ids: list[str]) -> None:
         """Acknowledge messages with dramatiq's own script, one call each, in one round trip."""
         script = self.scripts["dispatch"]
-        timestamp = current_millis()
-
-        def arguments(redis_message_id: str) -> list[Any]:
-            # what dramatiq's dispatch is given for an acknowledgement (which never runs the maintenance)
-            return ["ack", timestamp, queue_name, self.broker_id, self.heartbeat_timeout, self.dead_message_ttl,
-                    0, self._max_unpack_size(), redis_message_id]
-
+        # what dramatiq's dispatch is given for an acknowledgement (which never runs the maintenance), but the id
+        arguments = ["ack", current_millis(), queue_name, self.broker_id, self.heartbeat_timeout,
+                     self.dead_message_ttl, 0, self._max_unpack_size()]
         # EVALSHA straight into the pipeline: a script object given a pipeline first asks Redis whether the
         # script exists, a round trip of its own each time
         pipeline = self.client.pipeline(transaction=False)
         for redis_message_id in redis_message_ids:
-            pipeline.evalsha(script.sha, 1, self.namespace, *arguments(redis_message_id))
+            pipeline.evalsha(script.sha, 1, self.namespace, *arguments, redis_message_id)
         try:
             pipeline.execute()
         except redis.exceptions.NoScriptError:
             # Redis lost its scripts (restarted or flushed): the script object loads it again
             for redis_message_id in redis_message_ids:
-                script(keys=[self.namespace], args=arguments(redis_message_id))
+                script(keys=[self.namespace], args=[*arguments, redis_message_id])
 
 
 class _BatchingConsumer(_RedisConsumer):
@@ -128,16 +127,14 @@ class _BatchingConsumer(_RedisConsumer):
     def room(self) -> int:
         return self.prefetch - self.outstanding_message_count
 
-    def requeue(self, messages: Any) -> None:
-        self.send_acks()
-        super().requeue(messages)
-
     def close(self) -> None:
+        # dramatiq's consumer thread closes its consumer after a lost connection too, and ignores only its own
+        # ConnectionClosed: what cannot be sent stays in the broker's buffer, for the consumer built next; a
+        # worker that stops leaves those messages to run again once its heartbeat is gone, skipped as done
         try:
             self.send_acks()
         except redis.ConnectionError:
-            self.logger.warning("Could not acknowledge %d messages on close: they will run again and be "
-                                "skipped as done.", len(self.acks.take()))
+            self.logger.warning("Could not send %d acknowledgements to Redis on close.", len(self.acks))
         super().close()
 
     def __next__(self) -> MessageProxy | None:
