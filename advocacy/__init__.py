@@ -195,6 +195,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_SWALLOW_ERRORS=True,
         OUTBOX_RESEND_AFTER=settings.outbox_resend_after,
+        EMBEDDED_GIVE_WAY=settings.embedded_give_way,
         TALLY_CACHE_SECONDS=settings.cache_seconds,
         # petition pages and API answers are shared by all anonymous readers of a language for this long
         PAGE_CACHE_SECONDS=settings.cache_seconds,

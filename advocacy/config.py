@@ -40,6 +40,9 @@ class Settings:
     outbox_resend_after: float = 300.0
     # how often the relay looks for such rows
     relay_every: float = 15.0
+    # the embedded worker's messages wait for the web process to answer no request, at most this many seconds
+    # after they were sent (the signers of a burst first, their mail after it); 0: at once
+    embedded_give_way: float = 30.0
     # petition pages, API answers and tallies are shared by all anonymous readers of a language this long
     cache_seconds: float = 3.0
     # old link-signing keys still accepted while a new ADVOCACY_SECRET_KEY takes over
@@ -279,6 +282,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
             for key in (_secret(env, "ADVOCACY_PACKET_SIGNING_KEY_FALLBACKS") or "").split(",") if key.strip()),
         "outbox_resend_after": _number(env, "ADVOCACY_OUTBOX_RESEND_AFTER", 300.0),
         "relay_every": _number(env, "ADVOCACY_RELAY_EVERY", 15.0),
+        "embedded_give_way": _number(env, "ADVOCACY_EMBEDDED_GIVE_WAY", 30.0),
         "cache_seconds": _number(env, "ADVOCACY_CACHE_SECONDS", 3.0),
     }
     if env.get("ADVOCACY_RATE_LIMITS", "").strip().lower() in {"0", "off", "false", "no"}:

@@ -9,9 +9,13 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
 import time
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import dramatiq
+from dramatiq.middleware import Middleware
 from flask import Flask
 
 from advocacy import queue
@@ -32,12 +36,86 @@ def _on_embedded_start(app: Flask) -> None:
                 log.exception("worker start-up step %s failed", getattr(hook, "__name__", hook))
 
 
+class RequestsInFlight:
+    """How many requests this process is answering, for a worker inside it that gives way to them."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._changed = threading.Condition()
+        self._released = False
+
+    def wrap(self, wsgi_app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+        """The WSGI app counted while it answers (the body the server writes afterwards is not counted)."""
+
+        def counted(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            with self._changed:
+                self._count += 1
+            try:
+                return wsgi_app(environ, start_response)
+            finally:
+                with self._changed:
+                    self._count -= 1
+                    if not self._count:
+                        self._changed.notify_all()
+
+        return counted
+
+    def __len__(self) -> int:
+        return self._count
+
+    def wait_until_idle(self, deadline: float) -> None:
+        """Return when no request is in flight, at ``deadline`` (``time.time()``), or once released."""
+        with self._changed:
+            while self._count and not self._released:
+                left = deadline - time.time()
+                if left <= 0:
+                    return
+                self._changed.wait(left)
+
+    def release(self) -> None:
+        """No more waiting, now or later (the worker is stopping)."""
+        with self._changed:
+            self._released = True
+            self._changed.notify_all()
+
+
+class GiveWay(Middleware):
+    """The embedded worker's messages wait until the process answers no request, at most ``max_lag`` seconds
+    after they were sent.
+
+    In the embedded mode the worker threads share the web process's CPU and interpreter lock with its request
+    threads, and on a small server a signature's confirmation mail costs as much CPU as the signature itself.
+    During a burst the signers are answered first and the mail follows as soon as the process has a quiet
+    moment, or once it is ``max_lag`` seconds old: under a load that never lets up the mail runs that late
+    and no later. This is the embedded counterpart of ``advocacy worker --nice``. The wait comes before the
+    message's app context and its outbox claim, so a waiting message holds no row and no connection.
+    """
+
+    def __init__(self, requests: RequestsInFlight, max_lag: float) -> None:
+        self.requests = requests
+        self.max_lag = max_lag
+
+    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy) -> None:
+        self.requests.wait_until_idle(message.message_timestamp / 1000 + self.max_lag)
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        self.requests.release()
+
+
 class EmbeddedWorker:
-    """The worker of the embedded mode, inside the web process: drains the stub broker, ticks the scheduler."""
+    """The worker of the embedded mode, inside the web process: drains the stub broker, ticks the scheduler,
+    and gives way to the process's requests (:class:`GiveWay`, ``ADVOCACY_EMBEDDED_GIVE_WAY`` seconds at
+    most; 0 sends at once)."""
 
     def __init__(self, app: Flask, *, threads: int = 2) -> None:
         self.app = app
-        self.worker = dramatiq.Worker(queue.get_broker(), worker_threads=threads, worker_timeout=100)
+        broker = queue.get_broker()
+        max_lag = float(app.config["EMBEDDED_GIVE_WAY"])
+        if max_lag > 0:
+            requests = RequestsInFlight()
+            app.wsgi_app = requests.wrap(app.wsgi_app)  # type: ignore[method-assign]
+            broker.add_middleware(GiveWay(requests, max_lag), before=queue.AppContextMiddleware)
+        self.worker = dramatiq.Worker(broker, worker_timeout=100, worker_threads=threads)
         self.scheduler = Scheduler(app)
 
     def start(self) -> None:

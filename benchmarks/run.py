@@ -677,6 +677,8 @@ def benchmark(args: argparse.Namespace, workdir: Path, processes: Processes,
     if args.mode == "postgres":
         env["ADVOCACY_BROKER_URL"] = args.redis_url
         flush_redis(args.redis_url)
+    elif args.give_way is not None:
+        env["ADVOCACY_EMBEDDED_GIVE_WAY"] = str(args.give_way)
 
     results: dict[str, Any] = {"mode": args.mode, "run_id": run_id, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                                "machine": machine(), "loadavg_start": os.getloadavg(),
@@ -686,7 +688,9 @@ def benchmark(args: argparse.Namespace, workdir: Path, processes: Processes,
                                             "petition": args.petition, "wrk_threads": args.wrk_threads,
                                             "database": "sqlite (WAL)" if args.mode == "embedded" else "postgresql",
                                             "broker": args.redis_url if args.mode == "postgres" else "embedded",
-                                            "worker_nice": args.worker_nice if args.mode == "postgres" else None}}
+                                            "worker_nice": args.worker_nice if args.mode == "postgres" else None,
+                                            # None: the app's default (ADVOCACY_EMBEDDED_GIVE_WAY unset)
+                                            "give_way": args.give_way if args.mode == "embedded" else None}}
     print(f"[setup] {args.mode}: instance {instance}, app on {base}, smtp sink on {sink.port}")
     busy_before = _system_busy()
     time.sleep(1.0)
@@ -1003,6 +1007,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--worker-nice", type=int, default=0, choices=range(20), metavar="N",
                         help="postgres mode: `advocacy worker --nice N` (the worker gives way to the web processes on "
                              "the CPU; default 0, the same priority)")
+    parser.add_argument("--give-way", type=float, metavar="SECONDS",
+                        help="embedded mode: ADVOCACY_EMBEDDED_GIVE_WAY, how long at most the in-process worker's "
+                             "mail waits for a moment with no request in flight (default: the app's, 30; 0: at once)")
     parser.add_argument("--json", help="write the results as JSON to this file")
     parser.add_argument("--profile", metavar="DIR", help="record py-spy profiles of the app phases into DIR")
     parser.add_argument("--profile-wall", action="store_true",
