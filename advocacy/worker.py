@@ -86,8 +86,9 @@ class GiveWay(Middleware):
     In the embedded mode the worker threads share the web process's CPU and interpreter lock with its request
     threads, and on a small server a signature's confirmation mail costs as much CPU as the signature itself.
     During a burst the signers are answered first and the mail follows as soon as the process has a quiet
-    moment, or once it is ``max_lag`` seconds old: under a load that never lets up the mail runs that late
-    and no later. This is the embedded counterpart of ``advocacy worker --nice``. The wait comes before the
+    moment, or once it is ``max_lag`` seconds old: under a load that never lets up, the mail stops waiting at
+    that age and is sent as fast as the worker can beside the requests, as it is without giving way. This is
+    the embedded counterpart of ``advocacy worker --nice``. The wait comes before the
     message's app context and its outbox claim, so a waiting message holds no row and no connection.
     """
 
