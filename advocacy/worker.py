@@ -66,11 +66,7 @@ class RequestsInFlight:
     def wait_until_idle(self, deadline: float) -> None:
         """Return when no request is in flight, at ``deadline`` (``time.time()``), or once released."""
         with self._changed:
-            while self._count and not self._released:
-                left = deadline - time.time()
-                if left <= 0:
-                    return
-                self._changed.wait(left)
+            self._changed.wait_for(lambda: not self._count or self._released, deadline - time.time())
 
     def release(self) -> None:
         """No more waiting, now or later (the worker is stopping)."""
@@ -88,8 +84,8 @@ class GiveWay(Middleware):
     During a burst the signers are answered first and the mail follows as soon as the process has a quiet
     moment, or once it is ``max_lag`` seconds old: under a load that never lets up, the mail stops waiting at
     that age and is sent as fast as the worker can beside the requests, as it is without giving way. This is
-    the embedded counterpart of ``advocacy worker --nice``. The wait comes before the
-    message's app context and its outbox claim, so a waiting message holds no row and no connection.
+    the embedded counterpart of ``advocacy worker --nice``. The wait comes before the message's app context
+    and its outbox claim, so a waiting message holds no row and no connection.
     """
 
     def __init__(self, requests: RequestsInFlight, max_lag: float) -> None:
